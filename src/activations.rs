@@ -1,0 +1,316 @@
+//! Activation functions, applied to whole batches (one example per row).
+
+use crate::error::{require_non_negative, Result};
+use crate::parallel::zip_for_each;
+use crate::real::Real;
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    BinaryStep,
+    Linear,
+    /// `leak` is the slope for non-positive inputs (0 is the plain ReLU).
+    ReLU { leak: f64 },
+    Sigmoid,
+    SiLU,
+    /// Row-wise: each example's outputs sum to one.
+    Softmax,
+    Softplus,
+    Tanh,
+}
+
+impl Activation {
+    pub fn relu(leak: f64) -> Result<Self> {
+        Ok(Activation::ReLU {
+            leak: require_non_negative("leak", leak)?,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Activation::BinaryStep => "BinaryStep",
+            Activation::Linear => "Linear",
+            Activation::ReLU { .. } => "ReLU",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::SiLU => "SiLU",
+            Activation::Softmax => "Softmax",
+            Activation::Softplus => "Softplus",
+            Activation::Tanh => "Tanh",
+        }
+    }
+
+    /// The element-wise function; Softmax is not element-wise and is handled
+    /// per row by `activate_rows`.
+    #[inline(always)]
+    fn apply<T: Real>(&self, x: T) -> T {
+        match *self {
+            Activation::BinaryStep => {
+                if x >= T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Activation::Linear | Activation::Softmax => x,
+            Activation::ReLU { leak } => {
+                if x > T::zero() {
+                    x
+                } else {
+                    T::lit(leak) * x
+                }
+            }
+            Activation::Sigmoid => sigmoid(x),
+            Activation::SiLU => x * sigmoid(x),
+            Activation::Softplus => softplus(x),
+            Activation::Tanh => x.tanh(),
+        }
+    }
+
+    /// The element-wise derivative at `x`.
+    #[inline(always)]
+    fn slope<T: Real>(&self, x: T) -> T {
+        match *self {
+            Activation::BinaryStep => T::zero(),
+            Activation::Linear | Activation::Softmax => T::one(),
+            Activation::ReLU { leak } => {
+                if x > T::zero() {
+                    T::one()
+                } else {
+                    T::lit(leak)
+                }
+            }
+            Activation::Sigmoid => {
+                let s = sigmoid(x);
+                s * (T::one() - s)
+            }
+            Activation::SiLU => {
+                let s = sigmoid(x);
+                s + x * s * (T::one() - s)
+            }
+            Activation::Softplus => sigmoid(x),
+            Activation::Tanh => {
+                let t = x.tanh();
+                T::one() - t * t
+            }
+        }
+    }
+
+    /// Adds `bias` to every row of `z` and writes the activation into `a`,
+    /// in one pass over the batch.
+    pub fn activate_with_bias<T: Real>(&self, mut z: ArrayViewMut2<T>, bias: ArrayView1<T>, mut a: ArrayViewMut2<T>) {
+        let elements = z.len();
+        let zip = Zip::from(z.rows_mut()).and(a.rows_mut());
+        zip_for_each!(elements, zip, |mut z_row: ArrayViewMut1<T>, mut a_row: ArrayViewMut1<T>| {
+            z_row += &bias;
+            self.activate_row(z_row.view(), a_row.view_mut());
+        });
+    }
+
+    /// Writes the activation of `z` into `a`, row by row.
+    pub fn activate<T: Real>(&self, z: ArrayView2<T>, mut a: ArrayViewMut2<T>) {
+        let elements = z.len();
+        let zip = Zip::from(z.rows()).and(a.rows_mut());
+        zip_for_each!(elements, zip, |z_row: ArrayView1<T>, a_row: ArrayViewMut1<T>| {
+            self.activate_row(z_row, a_row)
+        });
+    }
+
+    fn activate_row<T: Real>(&self, z: ArrayView1<T>, mut a: ArrayViewMut1<T>) {
+        if let Activation::Softmax = self {
+            softmax_row(z, a);
+        } else {
+            Zip::from(&mut a).and(&z).for_each(|a, &z| *a = self.apply(z));
+        }
+    }
+
+    /// Back-propagates `grad_a` (∂C/∂A) through the activation into
+    /// `grad_z` (∂C/∂Z). Softmax uses the Jacobian-vector product
+    /// `s ⊙ (g − Σ s·g)` per row rather than building the Jacobian.
+    pub fn backward<T: Real>(&self, z: ArrayView2<T>, a: ArrayView2<T>, grad_a: ArrayView2<T>, mut grad_z: ArrayViewMut2<T>) {
+        let elements = z.len();
+        if let Activation::Softmax = self {
+            let zip = Zip::from(a.rows()).and(grad_a.rows()).and(grad_z.rows_mut());
+            zip_for_each!(elements, zip, |s: ArrayView1<T>, g: ArrayView1<T>, mut out: ArrayViewMut1<T>| {
+                let weighted: T = s.iter().zip(g.iter()).map(|(&s, &g)| s * g).sum();
+                Zip::from(&mut out).and(&s).and(&g).for_each(|o, &s, &g| *o = s * (g - weighted));
+            });
+        } else {
+            let zip = Zip::from(&mut grad_z).and(&z).and(&grad_a);
+            zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = self.slope(z) * g);
+        }
+    }
+
+    /// The Jacobian of `compute` at one example `v`: diagonal for the
+    /// element-wise functions, `diag(s) − s sᵀ` for Softmax.
+    pub fn jacobian(&self, v: ArrayView1<f64>) -> Array2<f64> {
+        let n = v.len();
+        let mut jacobian = Array2::zeros((n, n));
+        if let Activation::Softmax = self {
+            let mut s = v.to_owned();
+            softmax_row(v, s.view_mut());
+            for i in 0..n {
+                for j in 0..n {
+                    let diagonal = if i == j { s[i] } else { 0.0 };
+                    jacobian[[i, j]] = diagonal - s[i] * s[j];
+                }
+            }
+        } else {
+            for (i, &x) in v.iter().enumerate() {
+                jacobian[[i, i]] = self.slope(x);
+            }
+        }
+        jacobian
+    }
+
+    /// Stacks `jacobian` over the rows of a batch: shape (m, n, n).
+    pub fn jacobians(&self, batch: ArrayView2<f64>) -> ndarray::Array3<f64> {
+        let (m, n) = batch.dim();
+        let mut out = ndarray::Array3::zeros((m, n, n));
+        for (row, mut slot) in batch.rows().into_iter().zip(out.outer_iter_mut()) {
+            slot.assign(&self.jacobian(row));
+        }
+        out
+    }
+}
+
+/// Logistic function without overflow: never evaluates `exp` of a large
+/// positive number.
+#[inline(always)]
+pub fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `log(1 + eˣ)` as `max(x, 0) + log1p(e^(−|x|))`, finite for every finite x.
+#[inline(always)]
+pub fn softplus<T: Real>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+/// Softmax of one row, shifted by the row maximum so `exp` cannot overflow.
+fn softmax_row<T: Real>(z: ArrayView1<T>, mut out: ArrayViewMut1<T>) {
+    let max = z.iter().fold(T::neg_infinity(), |m, &x| m.max(x));
+    let mut total = T::zero();
+    Zip::from(&mut out).and(&z).for_each(|o, &x| {
+        *o = (x - max).exp();
+        total += *o;
+    });
+    out /= total;
+}
+
+/// Sums each column of `values` into `out` (used for bias gradients).
+pub fn column_sums<T: Real>(values: ArrayView2<T>, mut out: ArrayViewMut1<T>) {
+    out.fill(T::zero());
+    for row in values.axis_iter(Axis(0)) {
+        out += &row;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+    use ndarray::array;
+
+    fn compute(activation: Activation, z: Array2<f64>) -> Array2<f64> {
+        let mut a = Array2::zeros(z.dim());
+        activation.activate(z.view(), a.view_mut());
+        a
+    }
+
+    #[test]
+    fn element_wise_values_match_hand_computation() {
+        let z = array![[-2.0, 0.0, 3.0]];
+        assert_eq!(compute(Activation::BinaryStep, z.clone()), array![[0.0, 1.0, 1.0]]);
+        assert_eq!(compute(Activation::Linear, z.clone()), z);
+        assert_eq!(compute(Activation::ReLU { leak: 0.0 }, z.clone()), array![[0.0, 0.0, 3.0]]);
+        assert_eq!(compute(Activation::ReLU { leak: 0.1 }, z.clone()), array![[-0.2, 0.0, 3.0]]);
+        let sig = compute(Activation::Sigmoid, z.clone());
+        assert_abs_diff_eq!(sig[[0, 0]], 0.11920292202211755, epsilon = 1e-15);
+        assert_abs_diff_eq!(sig[[0, 1]], 0.5, epsilon = 1e-15);
+        let silu = compute(Activation::SiLU, z.clone());
+        assert_abs_diff_eq!(silu[[0, 2]], 3.0 * 0.9525741268224334, epsilon = 1e-14);
+        let softplus = compute(Activation::Softplus, z.clone());
+        assert_abs_diff_eq!(softplus[[0, 2]], 3.048587351573742, epsilon = 1e-14);
+        let tanh = compute(Activation::Tanh, z);
+        assert_abs_diff_eq!(tanh[[0, 0]], -0.9640275800758169, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn extreme_inputs_stay_finite() {
+        let z = array![[-1000.0, 1000.0, 710.0]];
+        for activation in [Activation::Sigmoid, Activation::Softplus, Activation::SiLU, Activation::Softmax] {
+            assert!(compute(activation, z.clone()).iter().all(|v| v.is_finite()), "{activation:?}");
+        }
+        assert_eq!(compute(Activation::Softplus, z.clone())[[0, 1]], 1000.0);
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one() {
+        let s = compute(Activation::Softmax, array![[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]);
+        assert_abs_diff_eq!(s[[0, 0]], 0.09003057317038046, epsilon = 1e-15);
+        assert_abs_diff_eq!(s[[1, 2]], 1.0 / 3.0, epsilon = 1e-15);
+        for row in s.rows() {
+            assert_abs_diff_eq!(row.sum(), 1.0, epsilon = 1e-15);
+        }
+    }
+
+    #[test]
+    fn bias_is_added_before_activation() {
+        let mut z = array![[1.0, -1.0]];
+        let mut a = Array2::zeros((1, 2));
+        Activation::ReLU { leak: 0.0 }.activate_with_bias(z.view_mut(), array![0.5, 2.0].view(), a.view_mut());
+        assert_eq!(z, array![[1.5, 1.0]]);
+        assert_eq!(a, array![[1.5, 1.0]]);
+    }
+
+    #[test]
+    fn softmax_backward_is_the_jacobian_vector_product() {
+        let z = array![[0.3, -1.2, 2.0]];
+        let s = compute(Activation::Softmax, z.clone());
+        let g = array![[0.5, -2.0, 1.5]];
+        let mut out = Array2::zeros((1, 3));
+        Activation::Softmax.backward(z.view(), s.view(), g.view(), out.view_mut());
+        let expected = Activation::Softmax.jacobian(z.row(0)).dot(&g.row(0));
+        for j in 0..3 {
+            assert_abs_diff_eq!(out[[0, j]], expected[j], epsilon = 1e-15);
+        }
+    }
+
+    #[test]
+    fn element_wise_backward_matches_finite_differences() {
+        let activations = [
+            Activation::Linear,
+            Activation::ReLU { leak: 0.01 },
+            Activation::Sigmoid,
+            Activation::SiLU,
+            Activation::Softplus,
+            Activation::Tanh,
+        ];
+        let z = array![[-1.3, 0.4, 2.2]];
+        let ones = Array2::ones((1, 3));
+        for activation in activations {
+            let a = compute(activation, z.clone());
+            let mut grad = Array2::zeros((1, 3));
+            activation.backward(z.view(), a.view(), ones.view(), grad.view_mut());
+            for j in 0..3 {
+                let h = 1e-6;
+                let (mut up, mut down) = (z.clone(), z.clone());
+                up[[0, j]] += h;
+                down[[0, j]] -= h;
+                let numeric = (compute(activation, up)[[0, j]] - compute(activation, down)[[0, j]]) / (2.0 * h);
+                assert_abs_diff_eq!(grad[[0, j]], numeric, epsilon = 1e-8);
+            }
+        }
+    }
+
+    #[test]
+    fn negative_leak_is_rejected() {
+        assert!(Activation::relu(-0.1).is_err());
+        assert!(Activation::relu(f64::NAN).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! Cost functions. Each is a sum over a per-output term; every cost but
+//! CrossEntropy divides it by the number of outputs `n`.
+
+use crate::error::{require_non_negative, Error, Result};
+use crate::real::Real;
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+/// Added to predictions inside CrossEntropy's logarithm and division so a
+/// zero probability gives a large finite cost instead of infinity.
+pub const CROSS_ENTROPY_OFFSET: f64 = 1e-9;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cost {
+    CrossEntropy,
+    /// Quadratic within `threshold` of the target, linear beyond.
+    Huber { threshold: f64 },
+    LogCosh,
+    MeanAbsoluteError,
+    MeanSquaredError,
+}
+
+impl Cost {
+    pub fn huber(threshold: f64) -> Result<Self> {
+        Ok(Cost::Huber {
+            threshold: require_non_negative("threshold", threshold)?,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Cost::CrossEntropy => "CrossEntropy",
+            Cost::Huber { .. } => "Huber",
+            Cost::LogCosh => "LogCosh",
+            Cost::MeanAbsoluteError => "MeanAbsoluteError",
+            Cost::MeanSquaredError => "MeanSquaredError",
+        }
+    }
+
+    fn per_output_divisor(&self, outputs: usize) -> f64 {
+        match self {
+            Cost::CrossEntropy => 1.0,
+            _ => outputs as f64,
+        }
+    }
+
+    /// One output's contribution to the cost, before the division by `n`.
+    #[inline(always)]
+    fn term<T: Real>(&self, p: T, t: T) -> T {
+        let d = p - t;
+        match *self {
+            Cost::CrossEntropy => -t * (p + T::lit(CROSS_ENTROPY_OFFSET)).ln(),
+            Cost::Huber { threshold } => {
+                let delta = T::lit(threshold);
+                if d.abs() <= delta {
+                    T::lit(0.5) * d * d
+                } else {
+                    delta * (d.abs() - T::lit(0.5) * delta)
+                }
+            }
+            Cost::LogCosh => log_cosh(d),
+            Cost::MeanAbsoluteError => d.abs(),
+            Cost::MeanSquaredError => T::lit(0.5) * d * d,
+        }
+    }
+
+    /// ∂term/∂p, before the division by `n`.
+    #[inline(always)]
+    fn term_gradient<T: Real>(&self, p: T, t: T) -> T {
+        let d = p - t;
+        match *self {
+            Cost::CrossEntropy => -t / (p + T::lit(CROSS_ENTROPY_OFFSET)),
+            Cost::Huber { threshold } => {
+                let delta = T::lit(threshold);
+                if d.abs() <= delta {
+                    d
+                } else {
+                    delta * sign(d)
+                }
+            }
+            Cost::LogCosh => d.tanh(),
+            Cost::MeanAbsoluteError => sign(d),
+            Cost::MeanSquaredError => d,
+        }
+    }
+
+    /// Σ over the examples (rows) of each example's cost.
+    pub fn total<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> T {
+        let mut sum = T::zero();
+        Zip::from(&predictions).and(&targets).for_each(|&p, &t| sum += self.term(p, t));
+        sum / T::lit(self.per_output_divisor(predictions.ncols()))
+    }
+
+    /// Writes `scale · ∂C_i/∂p` for every example into `out`; the network
+    /// passes `scale = 1/m` to average over the batch here, once.
+    pub fn gradient<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>, scale: T, mut out: ArrayViewMut2<T>) {
+        let factor = scale / T::lit(self.per_output_divisor(predictions.ncols()));
+        Zip::from(&mut out)
+            .and(&predictions)
+            .and(&targets)
+            .for_each(|o, &p, &t| *o = factor * self.term_gradient(p, t));
+    }
+
+    /// CrossEntropy's targets must be one-hot rows.
+    pub fn check_targets<T: Real>(&self, targets: ArrayView2<T>, argument: &str) -> Result<()> {
+        if *self != Cost::CrossEntropy {
+            return Ok(());
+        }
+        for (i, row) in targets.rows().into_iter().enumerate() {
+            let binary = row.iter().all(|&t| t == T::zero() || t == T::one());
+            let ones = row.iter().filter(|&&t| t == T::one()).count();
+            if !binary || ones != 1 {
+                return Err(Error::value(
+                    argument,
+                    format!("CrossEntropy needs one-hot targets (only 0 and 1, exactly one 1 per example); row {i} is not"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// CrossEntropy's predictions must be probability rows: in [0, 1] and
+    /// summing to 1 (within rounding).
+    pub fn check_predictions<T: Real>(&self, predictions: ArrayView2<T>, argument: &str) -> Result<()> {
+        if *self != Cost::CrossEntropy {
+            return Ok(());
+        }
+        let tolerance = (100.0 * predictions.ncols() as f64 * T::epsilon().as_f64()).max(1e-6);
+        for (i, row) in predictions.rows().into_iter().enumerate() {
+            let in_range = row.iter().all(|&p| p >= T::zero() && p <= T::one());
+            let total: f64 = row.iter().map(|p| p.as_f64()).sum();
+            if !in_range || (total - 1.0).abs() > tolerance {
+                return Err(Error::value(
+                    argument,
+                    format!(
+                        "CrossEntropy needs predictions that are probabilities (each in [0, 1], \
+                         summing to 1 per example, as Softmax gives); row {i} sums to {total}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `log cosh d` as `|d| + log1p(e^(−2|d|)) − ln 2`, which cannot overflow.
+#[inline(always)]
+fn log_cosh<T: Real>(d: T) -> T {
+    let a = d.abs();
+    a + (T::lit(-2.0) * a).exp().ln_1p() - T::lit(std::f64::consts::LN_2)
+}
+
+/// sign with sign(0) = 0, as NumPy's `np.sign`.
+#[inline(always)]
+pub fn sign<T: Real>(x: T) -> T {
+    if x > T::zero() {
+        T::one()
+    } else if x < T::zero() {
+        -T::one()
+    } else {
+        T::zero()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+    use ndarray::{array, Array2};
+
+    fn gradient(cost: Cost, p: &Array2<f64>, t: &Array2<f64>) -> Array2<f64> {
+        let mut out = Array2::zeros(p.dim());
+        cost.gradient(p.view(), t.view(), 1.0, out.view_mut());
+        out
+    }
+
+    #[test]
+    fn values_match_hand_computation() {
+        let p = array![[0.5, 2.0]];
+        let t = array![[1.0, 0.0]];
+        // d = (-0.5, 2)
+        assert_abs_diff_eq!(Cost::MeanSquaredError.total(p.view(), t.view()), (0.25 + 4.0) / 4.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(Cost::MeanAbsoluteError.total(p.view(), t.view()), 2.5 / 2.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            Cost::Huber { threshold: 1.0 }.total(p.view(), t.view()),
+            (0.125 + 1.5) / 2.0,
+            epsilon = 1e-15
+        );
+        let expected_log_cosh = (0.5f64.cosh().ln() + 2.0f64.cosh().ln()) / 2.0;
+        assert_abs_diff_eq!(Cost::LogCosh.total(p.view(), t.view()), expected_log_cosh, epsilon = 1e-15);
+        let probabilities = array![[0.25, 0.75]];
+        let one_hot = array![[0.0, 1.0]];
+        assert_abs_diff_eq!(
+            Cost::CrossEntropy.total(probabilities.view(), one_hot.view()),
+            -(0.75f64 + 1e-9).ln(),
+            epsilon = 1e-15
+        );
+    }
+
+    #[test]
+    fn gradients_match_hand_computation() {
+        let p = array![[0.5, 2.0]];
+        let t = array![[1.0, 0.0]];
+        assert_eq!(gradient(Cost::MeanSquaredError, &p, &t), array![[-0.25, 1.0]]);
+        assert_eq!(gradient(Cost::MeanAbsoluteError, &p, &t), array![[-0.5, 0.5]]);
+        assert_eq!(gradient(Cost::Huber { threshold: 1.0 }, &p, &t), array![[-0.25, 0.5]]);
+        let ce = gradient(Cost::CrossEntropy, &array![[0.25, 0.75]], &array![[0.0, 1.0]]);
+        assert_abs_diff_eq!(ce[[0, 1]], -1.0 / (0.75 + 1e-9), epsilon = 1e-15);
+        assert_eq!(ce[[0, 0]], 0.0);
+    }
+
+    #[test]
+    fn log_cosh_is_finite_for_huge_differences() {
+        let cost: f64 = Cost::LogCosh.total(array![[1e300]].view(), array![[-1e300]].view());
+        assert_eq!(cost, 2e300);
+        let big = Cost::LogCosh.total(array![[1000.0]].view(), array![[0.0]].view());
+        assert_abs_diff_eq!(big, 1000.0 - std::f64::consts::LN_2, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn cross_entropy_checks_its_inputs() {
+        let ce = Cost::CrossEntropy;
+        assert!(ce.check_targets(array![[0.0, 1.0]].view(), "targets").is_ok());
+        assert!(ce.check_targets(array![[0.5, 0.5]].view(), "targets").is_err());
+        assert!(ce.check_targets(array![[1.0, 1.0]].view(), "targets").is_err());
+        assert!(ce.check_predictions(array![[0.3, 0.7]].view(), "predictions").is_ok());
+        assert!(ce.check_predictions(array![[0.3, 0.8]].view(), "predictions").is_err());
+        assert!(ce.check_predictions(array![[-0.1, 1.1]].view(), "predictions").is_err());
+        assert!(Cost::MeanSquaredError.check_targets(array![[0.5, 3.0]].view(), "targets").is_ok());
+    }
+
+    #[test]
+    fn negative_huber_threshold_is_rejected() {
+        assert!(Cost::huber(-1.0).is_err());
+        assert!(Cost::huber(0.0).is_ok());
+    }
+}

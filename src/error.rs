@@ -1,0 +1,85 @@
+//! The engine's one error type. The binding maps `Value` to Python's
+//! `ValueError`; nothing in the engine panics on user-controlled input.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// An argument has the wrong value or shape; `argument` names it as the
+    /// user wrote it, `problem` states the expectation and echoes the value.
+    Value { argument: String, problem: String },
+    /// Training produced a non-finite cost or parameter; the parameters are
+    /// those before the offending batch.
+    Diverged { epoch: usize, batch: usize, cost: f64 },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn value(argument: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Value {
+            argument: argument.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Value { argument, problem } => write!(f, "{argument}: {problem}"),
+            Error::Diverged { epoch, batch, cost } => write!(
+                f,
+                "training diverged in epoch {epoch}, batch {batch} (cost {cost}); \
+                 the parameters are those before that batch: try a smaller learning_rate"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Checks a value that must be strictly positive (node counts, epochs, ...).
+pub fn require_positive(argument: &str, value: i64) -> Result<usize> {
+    if value <= 0 {
+        return Err(Error::value(
+            argument,
+            format!("expected a positive integer. Received: {argument}={value}"),
+        ));
+    }
+    usize::try_from(value)
+        .map_err(|_| Error::value(argument, format!("{value} is too large")))
+}
+
+/// Checks a finite, non-negative hyper-parameter (penalties, leak, threshold).
+pub fn require_non_negative(argument: &str, value: f64) -> Result<f64> {
+    if !value.is_finite() || value < 0.0 {
+        return Err(Error::value(
+            argument,
+            format!("expected a finite number >= 0. Received: {argument}={value}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Checks a learning rate or epsilon: finite and strictly positive.
+pub fn require_strictly_positive(argument: &str, value: f64) -> Result<f64> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(Error::value(
+            argument,
+            format!("expected a finite number > 0. Received: {argument}={value}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Checks a decay rate: strictly between 0 and 1.
+pub fn require_open_unit(argument: &str, value: f64) -> Result<f64> {
+    if !(value > 0.0 && value < 1.0) {
+        return Err(Error::value(
+            argument,
+            format!("expected a number strictly between 0 and 1. Received: {argument}={value}"),
+        ));
+    }
+    Ok(value)
+}

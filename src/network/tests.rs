@@ -1,0 +1,231 @@
+use super::*;
+use crate::normalizers::NormalizerKind;
+use crate::optimizers::{Rule, DEFAULT_EPSILON};
+use ndarray::{array, Array2};
+
+fn config(output: Activation, cost: Cost, rule: Rule, learning_rate: f64) -> NetworkConfig {
+    NetworkConfig {
+        input_nodes: 3,
+        hidden: vec![LayerSpec {
+            nodes: 4,
+            activation: Activation::Tanh,
+            regularizer: Some(Regularizer::ElasticNet {
+                l1_penalty: 1e-3,
+                l2_penalty: 1e-3,
+            }),
+        }],
+        output: LayerSpec {
+            nodes: 2,
+            activation: output,
+            regularizer: Some(Regularizer::L2Norm { penalty: 1e-2 }),
+        },
+        cost,
+        optimizer: Optimizer::new(rule, learning_rate, DEFAULT_EPSILON).unwrap(),
+        initializer: Initializer::GlorotUniform,
+        seed: 3,
+    }
+}
+
+fn data() -> (Array2<f64>, Array2<f64>) {
+    let inputs = array![
+        [0.5, -1.0, 2.0],
+        [1.5, 0.3, -0.7],
+        [-0.2, 0.8, 0.1],
+        [1.0, 1.0, 1.0],
+        [-1.3, 0.2, 0.9]
+    ];
+    let targets = array![[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]];
+    (inputs, targets)
+}
+
+fn no_observer(_: Event) -> ControlFlow<()> {
+    ControlFlow::Continue(())
+}
+
+#[test]
+fn whole_network_gradient_matches_central_differences() {
+    for (activation, cost) in [
+        (Activation::Softmax, Cost::CrossEntropy),
+        (Activation::Sigmoid, Cost::MeanSquaredError),
+        (Activation::Linear, Cost::LogCosh),
+        (Activation::Softmax, Cost::Huber { threshold: 0.3 }),
+    ] {
+        let network: Network<f64> = Network::new(&config(activation, cost, Rule::GradientDescent, 0.1)).unwrap();
+        let (inputs, targets) = data();
+        let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+        let h = 1e-6;
+        for (l, (grad_weights, _)) in gradients.iter().enumerate() {
+            for ((i, j), &analytic) in grad_weights.indexed_iter() {
+                let cost_at = |delta: f64| {
+                    let mut perturbed = network.clone();
+                    perturbed.layers[l].weights[[i, j]] += delta;
+                    perturbed.compute_cost(inputs.view(), targets.view(), None).unwrap()
+                };
+                let numeric = (cost_at(h) - cost_at(-h)) / (2.0 * h);
+                let scale = analytic.abs().max(numeric.abs()).max(1e-6);
+                assert!(
+                    (analytic - numeric).abs() / scale < 1e-6,
+                    "{activation:?}/{cost:?} layer {l} ({i},{j}): {analytic} vs {numeric}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
+    let rule = Rule::Adam { decay_rate1: 0.9, decay_rate2: 0.999 };
+    let mut network: Network<f64> = Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
+    let (inputs, targets) = data();
+    let before = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let mut batches_seen = Vec::new();
+    let report = network
+        .train(inputs.view(), targets.view(), None, 50, 2, &mut |event| {
+            if let Event::Batch { epoch: 1, batch, .. } = event {
+                batches_seen.push(batch);
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(batches_seen, vec![1, 2, 3], "5 examples in batches of 2");
+    assert_eq!(report.epoch_costs.len(), 50);
+    assert_eq!(network.step, 150);
+    let after = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    assert!(after < 0.5 * before, "cost {before} -> {after}");
+}
+
+#[test]
+fn batch_of_one_and_batch_larger_than_the_data_both_work() {
+    let (inputs, targets) = data();
+    for batch in [1, 100] {
+        let mut network: Network<f64> =
+            Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.01)).unwrap();
+        let report = network
+            .train(inputs.view(), targets.view(), None, 2, batch, &mut no_observer)
+            .unwrap();
+        assert_eq!(report.epoch_costs.len(), 2);
+        assert_eq!(network.step, if batch == 1 { 10 } else { 2 });
+    }
+}
+
+#[test]
+fn one_seed_gives_bit_identical_training() {
+    let (inputs, targets) = data();
+    let run = |seed| {
+        let mut cfg = config(Activation::Softmax, Cost::CrossEntropy, Rule::Momentum { decay_rate: 0.9 }, 0.1);
+        cfg.seed = seed;
+        let mut network: Network<f64> = Network::new(&cfg).unwrap();
+        network
+            .train(inputs.view(), targets.view(), None, 3, 2, &mut no_observer)
+            .unwrap();
+        network.parameters()
+    };
+    assert_eq!(run(11), run(11));
+    assert_ne!(run(11), run(12));
+}
+
+#[test]
+fn a_normalizer_is_applied_to_every_batch() {
+    let (inputs, _) = data();
+    let mut normalizer = Normalizer::new(NormalizerKind::ZScore);
+    normalizer.fit(inputs.view()).unwrap();
+    let network: Network<f64> =
+        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1)).unwrap();
+    let normalized = normalizer.transform(inputs.view()).unwrap();
+    let direct = network.predict(normalized.view(), None).unwrap();
+    let through = network.predict(inputs.view(), Some(&normalizer)).unwrap();
+    assert_eq!(direct, through);
+}
+
+#[test]
+fn prediction_in_chunks_equals_one_pass() {
+    let network: Network<f64> =
+        Network::new(&config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1)).unwrap();
+    let rows = PREDICT_CHUNK_ROWS * 2 + 17;
+    let inputs = Array2::from_shape_fn((rows, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
+    let predictions = network.predict(inputs.view(), None).unwrap();
+    let last = network.predict(inputs.slice(s![rows - 1.., ..]), None).unwrap();
+    assert_eq!(predictions.row(rows - 1), last.row(0));
+}
+
+#[test]
+fn divergence_is_reported_before_the_bad_update() {
+    let (inputs, targets) = data();
+    let mut network: Network<f64> =
+        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 1e200)).unwrap();
+    let error = network
+        .train(inputs.view(), targets.view(), None, 10, 5, &mut no_observer)
+        .unwrap_err();
+    assert!(matches!(error, Error::Diverged { .. }), "{error:?}");
+    for (weights, biases) in network.parameters() {
+        assert!(weights.iter().chain(biases.iter()).all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn an_observer_can_stop_training_after_a_batch() {
+    let (inputs, targets) = data();
+    let mut network: Network<f64> =
+        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.01)).unwrap();
+    let report = network
+        .train(inputs.view(), targets.view(), None, 10, 1, &mut |event| match event {
+            Event::Batch { batch: 2, .. } => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(network.step, 2);
+}
+
+#[test]
+fn bad_examples_are_rejected_with_the_argument_named() {
+    let network: Network<f64> =
+        Network::new(&config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1)).unwrap();
+    let (inputs, targets) = data();
+    let message = |r: Result<()>| r.unwrap_err().to_string();
+    assert!(message(network.check_examples(inputs.slice(s![..0, ..]), targets.view())).starts_with("inputs"));
+    assert!(message(network.check_examples(inputs.view(), targets.slice(s![..2, ..]))).starts_with("targets"));
+    assert!(message(network.check_examples(inputs.slice(s![.., ..2]), targets.view())).contains("3 features"));
+    let mut nan = inputs.clone();
+    nan[[1, 1]] = f64::NAN;
+    assert!(message(network.check_examples(nan.view(), targets.view())).contains("NaN"));
+    let soft = targets.mapv(|t| t * 0.5);
+    assert!(message(network.check_examples(inputs.view(), soft.view())).contains("one-hot"));
+    assert!(network.check_training(inputs.view(), targets.view(), 0, 1).is_err());
+    assert!(network.check_training(inputs.view(), targets.view(), 1, -3).is_err());
+}
+
+#[test]
+fn set_parameters_checks_shapes_and_changes_nothing_on_error() {
+    let mut network: Network<f64> =
+        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1)).unwrap();
+    let before = network.parameters();
+    let wrong_w = Array2::zeros((4, 2));
+    let b = Array1::zeros(4);
+    let (w_out, b_out) = (&before[1].0, &before[1].1);
+    let error = network
+        .set_parameters(vec![(wrong_w.view(), b.view()), (w_out.view(), b_out.view())])
+        .unwrap_err();
+    assert!(error.to_string().starts_with("weights"), "{error}");
+    assert_eq!(network.parameters(), before);
+    let good_w = Array2::ones((4, 3));
+    network
+        .set_parameters(vec![(good_w.view(), b.view()), (w_out.view(), b_out.view())])
+        .unwrap();
+    assert_eq!(network.parameters()[0].0, good_w);
+}
+
+#[test]
+fn float32_training_tracks_float64() {
+    let (inputs, targets) = data();
+    let cfg = config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1);
+    let mut single: Network<f32> = Network::new(&cfg).unwrap();
+    let mut double: Network<f64> = Network::new(&cfg).unwrap();
+    single.train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer).unwrap();
+    double.train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer).unwrap();
+    for ((ws, _), (wd, _)) in single.parameters().iter().zip(double.parameters().iter()) {
+        for (&a, &b) in ws.iter().zip(wd.iter()) {
+            assert!((f64::from(a) - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+}
