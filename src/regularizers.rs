@@ -3,7 +3,7 @@
 use crate::costs::sign;
 use crate::error::{require_non_negative, Result};
 use crate::real::Real;
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Regularizer {
@@ -50,7 +50,7 @@ impl Regularizer {
     }
 
     /// R(W) = l1 · Σ|W| + l2/2 · ΣW².
-    pub fn penalty<T: Real>(&self, weights: ArrayView2<T>) -> T {
+    pub fn penalty<T: Real, D: Dimension>(&self, weights: ArrayView<T, D>) -> T {
         let (l1, l2) = self.coefficients();
         let (mut abs_sum, mut square_sum) = (T::zero(), T::zero());
         for &w in weights.iter() {
@@ -61,7 +61,7 @@ impl Regularizer {
     }
 
     /// Adds R'(W) = l1 · sign(W) + l2 · W to `gradient`.
-    pub fn add_gradient<T: Real>(&self, weights: ArrayView2<T>, mut gradient: ArrayViewMut2<T>) {
+    pub fn add_gradient<T: Real, D: Dimension>(&self, weights: ArrayView<T, D>, mut gradient: ArrayViewMut<T, D>) {
         let (l1, l2) = self.coefficients();
         let (l1, l2) = (T::lit(l1), T::lit(l2));
         Zip::from(&mut gradient)

@@ -61,13 +61,13 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist():
-    """MNIST as flattened float64 images and integer labels."""
+    """MNIST with images flattened to (m, 784) uint8 rows and integer labels."""
     path = _require("mnist.npz")
     with np.load(path) as data:
         return {
-            "train_inputs": data["train_images"].reshape(60000, 784).astype(np.float64),
+            "train_images": data["train_images"].reshape(len(data["train_images"]), -1),
             "train_labels": data["train_labels"].astype(np.int64),
-            "test_inputs": data["test_images"].reshape(10000, 784).astype(np.float64),
+            "test_images": data["test_images"].reshape(len(data["test_images"]), -1),
             "test_labels": data["test_labels"].astype(np.int64),
         }
 

@@ -1,0 +1,31 @@
+"""pynet: dense neural networks with a Keras-style API and a Rust engine.
+
+``NeuralNetwork`` is built from an ``InputLayer``, a list of ``DenseLayer``,
+a ``DenseOutputLayer`` and an ``Optimizer``; the submodules hold the parts.
+"""
+
+from . import (
+    activation_funcs,
+    cost_funcs,
+    error_metrics,
+    layers,
+    normalizers,
+    optimizers,
+    regularizers,
+    typing,
+)
+from .network import NeuralNetwork
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NeuralNetwork",
+    "activation_funcs",
+    "cost_funcs",
+    "error_metrics",
+    "layers",
+    "normalizers",
+    "optimizers",
+    "regularizers",
+    "typing",
+]

@@ -1,0 +1,67 @@
+"""The progress display of ``NeuralNetwork.train(verbose=True)``.
+
+On a terminal one line per epoch is rewritten in place; elsewhere (a log
+file, a notebook capture, CI) each epoch prints one plain line when it ends,
+so output is never flooded with carriage returns.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+class Progress:
+    """Receives the engine's batch and epoch reports and prints them."""
+
+    def __init__(self, epochs: int, stream: TextIO | None = None) -> None:
+        self.epochs = epochs
+        self.stream = stream if stream is not None else sys.stdout
+        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+        self.epoch_started = self.started
+        self.epochs_done = 0
+
+    def _width(self) -> int:
+        return len(str(self.epochs))
+
+    def on_batch(self, epoch: int, batch: int, batches: int, examples: int, cost: float) -> None:
+        if not self.interactive:
+            return
+        if batch == 1 or epoch != self.epochs_done + 1:
+            self.epochs_done = epoch - 1
+        elapsed = time.perf_counter() - self.epoch_started
+        seen = min(examples, round(examples * batch / batches))
+        rate = seen / elapsed if elapsed > 0 else 0.0
+        remaining = (examples - seen) / rate if rate > 0 else 0.0
+        line = (
+            f"Epoch {epoch:>{self._width()}}/{self.epochs}  batch {batch}/{batches}  "
+            f"cost {cost:.4f}  {rate:,.0f} examples/s  ETA {_duration(remaining)}"
+        )
+        self.stream.write("\r" + line + "\x1b[K")
+        self.stream.flush()
+
+    def on_epoch(self, epoch: int, cost: float) -> None:
+        now = time.perf_counter()
+        line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  cost {cost:.4f}  {_duration(now - self.epoch_started)}"
+        prefix = "\r" if self.interactive else ""
+        suffix = "\x1b[K\n" if self.interactive else "\n"
+        self.stream.write(prefix + line + suffix)
+        self.stream.flush()
+        self.epoch_started = now
+        self.epochs_done = epoch
+
+    def finish(self, completed_epochs: int) -> None:
+        total = time.perf_counter() - self.started
+        if self.interactive:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(f"Trained {completed_epochs} epoch(s) in {_duration(total)}\n")
+        self.stream.flush()

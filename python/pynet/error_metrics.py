@@ -1,0 +1,42 @@
+"""Error metrics, reported by ``NeuralNetwork.evaluate``."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from . import _core
+from ._validation import float_array
+
+__all__ = ["ErrorMetric", "MeanAbsolutePercentageError", "PercentCorrect"]
+
+
+class ErrorMetric(abc.ABC):
+    """Base class of error metrics."""
+
+    @abc.abstractmethod
+    def compute(self, predictions: Any, targets: Any) -> float:
+        """The metric over a batch of predictions and their targets."""
+
+
+class _BuiltinMetric(ErrorMetric):
+    """A metric computed by the engine."""
+
+    _core: _core.ErrorMetric
+
+    def __init__(self) -> None:
+        self._core = _core.ErrorMetric(type(self).__name__)
+
+    def compute(self, predictions: Any, targets: Any) -> float:
+        return self._core.compute(float_array(predictions, "predictions"), float_array(targets, "targets"))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanAbsolutePercentageError(_BuiltinMetric):
+    """Mean over all entries of ``|(p - t) / t|``, as a fraction; a zero target raises ValueError."""
+
+
+class PercentCorrect(_BuiltinMetric):
+    """Fraction of examples whose largest prediction is at the target's largest entry."""

@@ -1,0 +1,74 @@
+"""Input normalizers.
+
+``fit(X)`` learns statistics from inputs (one example per row),
+``transform(X)`` applies them and ``undo(X)`` inverts ``transform``.
+Calling ``transform`` or ``undo`` before ``fit`` raises ValueError.
+A network fits its input layer's normalizer at the start of ``train`` and
+applies it, batch by batch, in ``train`` and ``predict``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._validation import float_array
+from .typing import NDArray
+
+__all__ = ["DecimalScaling", "MinMax", "Normalizer", "ZScore"]
+
+
+class Normalizer(abc.ABC):
+    """Base class of normalizers."""
+
+    @abc.abstractmethod
+    def fit(self, X: Any) -> None:
+        """Learns the statistics of ``X``."""
+
+    @abc.abstractmethod
+    def transform(self, X: Any) -> NDArray[np.float64]:
+        """Normalizes ``X`` with the fitted statistics."""
+
+    @abc.abstractmethod
+    def undo(self, X: Any) -> NDArray[np.float64]:
+        """Inverts ``transform``."""
+
+
+class _BuiltinNormalizer(Normalizer):
+    """A normalizer computed by the engine; it holds its fitted state."""
+
+    _core: _core.Normalizer
+
+    def __init__(self) -> None:
+        self._core = _core.Normalizer(type(self).__name__)
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._core.is_fitted
+
+    def fit(self, X: Any) -> None:
+        self._core.fit(float_array(X, "X"))
+
+    def transform(self, X: Any) -> NDArray[np.float64]:
+        return self._core.transform(float_array(X, "X"))
+
+    def undo(self, X: Any) -> NDArray[np.float64]:
+        return self._core.undo(float_array(X, "X"))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class DecimalScaling(_BuiltinNormalizer):
+    """``X / 10^k`` with ``k = ceil(log10(max |X|))`` over the whole array (0 for all zeros)."""
+
+
+class MinMax(_BuiltinNormalizer):
+    """Per column ``(X - min) / (max - min)``; a zero range counts as 1."""
+
+
+class ZScore(_BuiltinNormalizer):
+    """Per column ``(X - mean) / std`` (population std; zero counts as 1)."""
