@@ -10,7 +10,9 @@ pub enum Activation {
     BinaryStep,
     Linear,
     /// `leak` is the slope for non-positive inputs (0 is the plain ReLU).
-    ReLU { leak: f64 },
+    ReLU {
+        leak: f64,
+    },
     Sigmoid,
     SiLU,
     /// Row-wise: each example's outputs sum to one.
@@ -100,10 +102,14 @@ impl Activation {
     pub fn activate_with_bias<T: Real>(&self, mut z: ArrayViewMut2<T>, bias: ArrayView1<T>, mut a: ArrayViewMut2<T>) {
         let elements = z.len();
         let zip = Zip::from(z.rows_mut()).and(a.rows_mut());
-        zip_for_each!(elements, zip, |mut z_row: ArrayViewMut1<T>, mut a_row: ArrayViewMut1<T>| {
-            z_row += &bias;
-            self.activate_row(z_row.view(), a_row.view_mut());
-        });
+        zip_for_each!(
+            elements,
+            zip,
+            |mut z_row: ArrayViewMut1<T>, mut a_row: ArrayViewMut1<T>| {
+                z_row += &bias;
+                self.activate_row(z_row.view(), a_row.view_mut());
+            }
+        );
     }
 
     /// Writes the activation of `z` into `a`, row by row.
@@ -126,14 +132,27 @@ impl Activation {
     /// Back-propagates `grad_a` (∂C/∂A) through the activation into
     /// `grad_z` (∂C/∂Z). Softmax uses the Jacobian-vector product
     /// `s ⊙ (g − Σ s·g)` per row rather than building the Jacobian.
-    pub fn backward<T: Real>(&self, z: ArrayView2<T>, a: ArrayView2<T>, grad_a: ArrayView2<T>, mut grad_z: ArrayViewMut2<T>) {
+    pub fn backward<T: Real>(
+        &self,
+        z: ArrayView2<T>,
+        a: ArrayView2<T>,
+        grad_a: ArrayView2<T>,
+        mut grad_z: ArrayViewMut2<T>,
+    ) {
         let elements = z.len();
         if let Activation::Softmax = self {
             let zip = Zip::from(a.rows()).and(grad_a.rows()).and(grad_z.rows_mut());
-            zip_for_each!(elements, zip, |s: ArrayView1<T>, g: ArrayView1<T>, mut out: ArrayViewMut1<T>| {
-                let weighted: T = s.iter().zip(g.iter()).map(|(&s, &g)| s * g).sum();
-                Zip::from(&mut out).and(&s).and(&g).for_each(|o, &s, &g| *o = s * (g - weighted));
-            });
+            zip_for_each!(
+                elements,
+                zip,
+                |s: ArrayView1<T>, g: ArrayView1<T>, mut out: ArrayViewMut1<T>| {
+                    let weighted: T = s.iter().zip(g.iter()).map(|(&s, &g)| s * g).sum();
+                    Zip::from(&mut out)
+                        .and(&s)
+                        .and(&g)
+                        .for_each(|o, &s, &g| *o = s * (g - weighted));
+                }
+            );
         } else {
             let zip = Zip::from(&mut grad_z).and(&z).and(&grad_a);
             zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = self.slope(z) * g);
@@ -227,8 +246,14 @@ mod tests {
         let z = array![[-2.0, 0.0, 3.0]];
         assert_eq!(compute(Activation::BinaryStep, z.clone()), array![[0.0, 1.0, 1.0]]);
         assert_eq!(compute(Activation::Linear, z.clone()), z);
-        assert_eq!(compute(Activation::ReLU { leak: 0.0 }, z.clone()), array![[0.0, 0.0, 3.0]]);
-        assert_eq!(compute(Activation::ReLU { leak: 0.1 }, z.clone()), array![[-0.2, 0.0, 3.0]]);
+        assert_eq!(
+            compute(Activation::ReLU { leak: 0.0 }, z.clone()),
+            array![[0.0, 0.0, 3.0]]
+        );
+        assert_eq!(
+            compute(Activation::ReLU { leak: 0.1 }, z.clone()),
+            array![[-0.2, 0.0, 3.0]]
+        );
         let sig = compute(Activation::Sigmoid, z.clone());
         assert_abs_diff_eq!(sig[[0, 0]], 0.11920292202211755, epsilon = 1e-15);
         assert_abs_diff_eq!(sig[[0, 1]], 0.5, epsilon = 1e-15);
@@ -243,8 +268,16 @@ mod tests {
     #[test]
     fn extreme_inputs_stay_finite() {
         let z = array![[-1000.0, 1000.0, 710.0]];
-        for activation in [Activation::Sigmoid, Activation::Softplus, Activation::SiLU, Activation::Softmax] {
-            assert!(compute(activation, z.clone()).iter().all(|v| v.is_finite()), "{activation:?}");
+        for activation in [
+            Activation::Sigmoid,
+            Activation::Softplus,
+            Activation::SiLU,
+            Activation::Softmax,
+        ] {
+            assert!(
+                compute(activation, z.clone()).iter().all(|v| v.is_finite()),
+                "{activation:?}"
+            );
         }
         assert_eq!(compute(Activation::Softplus, z.clone())[[0, 1]], 1000.0);
     }

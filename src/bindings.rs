@@ -34,7 +34,13 @@ impl From<Error> for PyErr {
 /// checked to be non-empty and finite.
 fn as_batch<'a>(values: &'a ArrayViewD<'a, f64>, argument: &str) -> Result<(ArrayView2<'a, f64>, bool), Error> {
     let (batch, was_vector) = match values.ndim() {
-        1 => (values.view().into_dimensionality::<Ix1>().map(|v| v.insert_axis(Axis(0))), true),
+        1 => (
+            values
+                .view()
+                .into_dimensionality::<Ix1>()
+                .map(|v| v.insert_axis(Axis(0))),
+            true,
+        ),
         2 => (values.view().into_dimensionality::<Ix2>(), false),
         n => {
             return Err(Error::value(
@@ -45,7 +51,10 @@ fn as_batch<'a>(values: &'a ArrayViewD<'a, f64>, argument: &str) -> Result<(Arra
     };
     let batch = batch.map_err(|e| Error::value(argument, e.to_string()))?;
     if batch.is_empty() {
-        return Err(Error::value(argument, "expected at least one value, got an empty array"));
+        return Err(Error::value(
+            argument,
+            "expected at least one value, got an empty array",
+        ));
     }
     crate::network::check_finite(batch, argument)?;
     Ok((batch, was_vector))
@@ -139,7 +148,11 @@ impl PyActivation {
     }
 
     /// The Jacobian (n × n) at a vector, or one per row (m × n × n).
-    fn derivative<'py>(&self, py: Python<'py>, v: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    fn derivative<'py>(
+        &self,
+        py: Python<'py>,
+        v: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = v.as_array();
         let (batch, was_vector) = as_batch(&values, "v")?;
         let jacobians = self.inner.jacobians(batch);
@@ -265,7 +278,11 @@ impl PyRegularizer {
         Ok(self.inner.penalty(weights))
     }
 
-    fn derivative<'py>(&self, py: Python<'py>, weights: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    fn derivative<'py>(
+        &self,
+        py: Python<'py>,
+        weights: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let weights = weights.as_array();
         check_weights(&weights)?;
         let mut gradient = ndarray::ArrayD::zeros(weights.raw_dim());
@@ -290,13 +307,20 @@ pub struct PyOptimizer {
 #[pymethods]
 impl PyOptimizer {
     #[new]
-    #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=crate::optimizers::DEFAULT_EPSILON))]
+    #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=1e-9))]
     fn new(kind: &str, learning_rate: f64, decay_rate1: f64, decay_rate2: f64, epsilon: f64) -> PyResult<Self> {
         let rule = match kind {
             "GradientDescent" => Rule::GradientDescent,
-            "Momentum" => Rule::Momentum { decay_rate: decay_rate1 },
-            "RMSProp" => Rule::RMSProp { decay_rate: decay_rate1 },
-            "Adam" => Rule::Adam { decay_rate1, decay_rate2 },
+            "Momentum" => Rule::Momentum {
+                decay_rate: decay_rate1,
+            },
+            "RMSProp" => Rule::RMSProp {
+                decay_rate: decay_rate1,
+            },
+            "Adam" => Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            },
             other => return Err(Error::value("kind", format!("unknown optimizer {other:?}")).into()),
         };
         Ok(PyOptimizer {
@@ -325,7 +349,10 @@ impl PyOptimizer {
         match self.inner.rule {
             Rule::GradientDescent => (0.0, 0.0),
             Rule::Momentum { decay_rate } | Rule::RMSProp { decay_rate } => (decay_rate, 0.0),
-            Rule::Adam { decay_rate1, decay_rate2 } => (decay_rate1, decay_rate2),
+            Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            } => (decay_rate1, decay_rate2),
         }
     }
 }
@@ -371,27 +398,45 @@ impl PyNormalizer {
         Ok(())
     }
 
-    fn transform<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
         let columns = as_columns(&values)?;
         let out = py.detach(|| self.inner.transform(columns.view()))?;
-        Ok(out.into_shape_with_order(values.raw_dim()).map_err(|e| Error::value("X", e.to_string()))?.into_pyarray(py))
+        Ok(out
+            .into_shape_with_order(values.raw_dim())
+            .map_err(|e| Error::value("X", e.to_string()))?
+            .into_pyarray(py))
     }
 
     fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
         let columns = as_columns(&values)?;
         let out = py.detach(|| self.inner.undo(columns.view()))?;
-        Ok(out.into_shape_with_order(values.raw_dim()).map_err(|e| Error::value("X", e.to_string()))?.into_pyarray(py))
+        Ok(out
+            .into_shape_with_order(values.raw_dim())
+            .map_err(|e| Error::value("X", e.to_string()))?
+            .into_pyarray(py))
     }
 }
 
 /// Normalizers see examples as rows; a vector is one feature column.
 fn as_columns<'a>(values: &'a ArrayViewD<'a, f64>) -> Result<ArrayView2<'a, f64>, Error> {
     let columns = match values.ndim() {
-        1 => values.view().into_dimensionality::<Ix1>().map(|v| v.insert_axis(Axis(1))),
+        1 => values
+            .view()
+            .into_dimensionality::<Ix1>()
+            .map(|v| v.insert_axis(Axis(1))),
         2 => values.view().into_dimensionality::<Ix2>(),
-        n => return Err(Error::value("X", format!("expected a 1-D or 2-D array, got a {n}-D array"))),
+        n => {
+            return Err(Error::value(
+                "X",
+                format!("expected a 1-D or 2-D array, got a {n}-D array"),
+            ))
+        }
     }
     .map_err(|e| Error::value("X", e.to_string()))?;
     if columns.is_empty() {
@@ -468,7 +513,13 @@ struct ProgressBridge {
 impl ProgressBridge {
     fn observe(&mut self, event: Event) -> ControlFlow<()> {
         let outcome = match event {
-            Event::Batch { epoch, batch, batches, examples, cost } => {
+            Event::Batch {
+                epoch,
+                batch,
+                batches,
+                examples,
+                cost,
+            } => {
                 if batch != batches && self.last_report.elapsed() < REPORT_INTERVAL {
                     return ControlFlow::Continue(());
                 }
@@ -576,7 +627,11 @@ impl PyNetwork {
                 .into())
             }
         };
-        Ok(PyNetwork { engine, seed, initializer })
+        Ok(PyNetwork {
+            engine,
+            seed,
+            initializer,
+        })
     }
 
     #[getter]
@@ -720,15 +775,24 @@ impl PyNetwork {
     }
 
     /// Replaces every layer's (weights, biases), hidden layers first.
-    fn set_parameters(&mut self, parameters: Vec<(PyReadonlyArrayDyn<'_, f64>, PyReadonlyArrayDyn<'_, f64>)>) -> PyResult<()> {
+    fn set_parameters(
+        &mut self,
+        parameters: Vec<(PyReadonlyArrayDyn<'_, f64>, PyReadonlyArrayDyn<'_, f64>)>,
+    ) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let mut views = Vec::with_capacity(arrays.len());
         for (weights, biases) in &arrays {
             let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
-                Error::value("weights", format!("expected a 2-D array, got shape {:?}", weights.shape()))
+                Error::value(
+                    "weights",
+                    format!("expected a 2-D array, got shape {:?}", weights.shape()),
+                )
             })?;
             let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
-                Error::value("biases", format!("expected a 1-D array, got shape {:?}", biases.shape()))
+                Error::value(
+                    "biases",
+                    format!("expected a 1-D array, got shape {:?}", biases.shape()),
+                )
             })?;
             views.push((weights, biases));
         }

@@ -13,7 +13,9 @@ pub const CROSS_ENTROPY_OFFSET: f64 = 1e-9;
 pub enum Cost {
     CrossEntropy,
     /// Quadratic within `threshold` of the target, linear beyond.
-    Huber { threshold: f64 },
+    Huber {
+        threshold: f64,
+    },
     LogCosh,
     MeanAbsoluteError,
     MeanSquaredError,
@@ -86,13 +88,21 @@ impl Cost {
     /// Σ over the examples (rows) of each example's cost.
     pub fn total<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> T {
         let mut sum = T::zero();
-        Zip::from(&predictions).and(&targets).for_each(|&p, &t| sum += self.term(p, t));
+        Zip::from(&predictions)
+            .and(&targets)
+            .for_each(|&p, &t| sum += self.term(p, t));
         sum / T::lit(self.per_output_divisor(predictions.ncols()))
     }
 
     /// Writes `scale · ∂C_i/∂p` for every example into `out`; the network
     /// passes `scale = 1/m` to average over the batch here, once.
-    pub fn gradient<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>, scale: T, mut out: ArrayViewMut2<T>) {
+    pub fn gradient<T: Real>(
+        &self,
+        predictions: ArrayView2<T>,
+        targets: ArrayView2<T>,
+        scale: T,
+        mut out: ArrayViewMut2<T>,
+    ) {
         let factor = scale / T::lit(self.per_output_divisor(predictions.ncols()));
         Zip::from(&mut out)
             .and(&predictions)
@@ -111,7 +121,9 @@ impl Cost {
             if !binary || ones != 1 {
                 return Err(Error::value(
                     argument,
-                    format!("CrossEntropy needs one-hot targets (only 0 and 1, exactly one 1 per example); row {i} is not"),
+                    format!(
+                        "CrossEntropy needs one-hot targets (only 0 and 1, exactly one 1 per example); row {i} is not"
+                    ),
                 ));
             }
         }
@@ -178,15 +190,27 @@ mod tests {
         let p = array![[0.5, 2.0]];
         let t = array![[1.0, 0.0]];
         // d = (-0.5, 2)
-        assert_abs_diff_eq!(Cost::MeanSquaredError.total(p.view(), t.view()), (0.25 + 4.0) / 4.0, epsilon = 1e-15);
-        assert_abs_diff_eq!(Cost::MeanAbsoluteError.total(p.view(), t.view()), 2.5 / 2.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            Cost::MeanSquaredError.total(p.view(), t.view()),
+            (0.25 + 4.0) / 4.0,
+            epsilon = 1e-15
+        );
+        assert_abs_diff_eq!(
+            Cost::MeanAbsoluteError.total(p.view(), t.view()),
+            2.5 / 2.0,
+            epsilon = 1e-15
+        );
         assert_abs_diff_eq!(
             Cost::Huber { threshold: 1.0 }.total(p.view(), t.view()),
             (0.125 + 1.5) / 2.0,
             epsilon = 1e-15
         );
         let expected_log_cosh = (0.5f64.cosh().ln() + 2.0f64.cosh().ln()) / 2.0;
-        assert_abs_diff_eq!(Cost::LogCosh.total(p.view(), t.view()), expected_log_cosh, epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            Cost::LogCosh.total(p.view(), t.view()),
+            expected_log_cosh,
+            epsilon = 1e-15
+        );
         let probabilities = array![[0.25, 0.75]];
         let one_hot = array![[0.0, 1.0]];
         assert_abs_diff_eq!(
@@ -225,7 +249,9 @@ mod tests {
         assert!(ce.check_predictions(array![[0.3, 0.7]].view(), "predictions").is_ok());
         assert!(ce.check_predictions(array![[0.3, 0.8]].view(), "predictions").is_err());
         assert!(ce.check_predictions(array![[-0.1, 1.1]].view(), "predictions").is_err());
-        assert!(Cost::MeanSquaredError.check_targets(array![[0.5, 3.0]].view(), "targets").is_ok());
+        assert!(Cost::MeanSquaredError
+            .check_targets(array![[0.5, 3.0]].view(), "targets")
+            .is_ok());
     }
 
     #[test]

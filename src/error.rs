@@ -47,8 +47,7 @@ pub fn require_positive(argument: &str, value: i64) -> Result<usize> {
             format!("expected a positive integer. Received: {argument}={value}"),
         ));
     }
-    usize::try_from(value)
-        .map_err(|_| Error::value(argument, format!("{value} is too large")))
+    usize::try_from(value).map_err(|_| Error::value(argument, format!("{value} is too large")))
 }
 
 /// Checks a finite, non-negative hyper-parameter (penalties, leak, threshold).

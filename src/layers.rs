@@ -77,6 +77,9 @@ mod tests {
         }
     }
 
+    /// Nudges a layer parameter or an input by the given amount.
+    type Perturbation<'a> = dyn Fn(&mut DenseLayer<f64>, &mut Array2<f64>, f64) + 'a;
+
     /// Scalar loss L = Σ A ⊙ G for a fixed G, so ∂L/∂A = G.
     fn loss(layer: &DenseLayer<f64>, x: &Array2<f64>, g: &Array2<f64>) -> f64 {
         let mut z = Array2::zeros((x.nrows(), layer.nodes()));
@@ -106,7 +109,9 @@ mod tests {
         let mut a = z.clone();
         layer.forward(x.view(), z.view_mut(), a.view_mut());
         let mut grad_z = Array2::zeros((2, 2));
-        layer.activation.backward(z.view(), a.view(), g.view(), grad_z.view_mut());
+        layer
+            .activation
+            .backward(z.view(), a.view(), g.view(), grad_z.view_mut());
         let mut grad_w = Array2::zeros((2, 3));
         let mut grad_b = Array1::zeros(2);
         let mut grad_x = Array2::zeros((2, 3));
@@ -114,7 +119,7 @@ mod tests {
         layer.input_gradient(grad_z.view(), grad_x.view_mut());
 
         let h = 1e-6;
-        let central = |perturb: &dyn Fn(&mut DenseLayer<f64>, &mut Array2<f64>, f64)| {
+        let central = |perturb: &Perturbation<'_>| {
             let (mut up_layer, mut up_x) = (layer.clone(), x.clone());
             let (mut down_layer, mut down_x) = (layer.clone(), x.clone());
             perturb(&mut up_layer, &mut up_x, h);

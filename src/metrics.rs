@@ -79,16 +79,23 @@ mod tests {
     fn percent_correct_counts_matching_argmax() {
         let p = array![[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]];
         let t = array![[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]];
-        assert_abs_diff_eq!(ErrorMetric::PercentCorrect.compute(p.view(), t.view()).unwrap(), 2.0 / 3.0);
+        assert_abs_diff_eq!(
+            ErrorMetric::PercentCorrect.compute(p.view(), t.view()).unwrap(),
+            2.0 / 3.0
+        );
     }
 
     #[test]
     fn mape_is_a_fraction_and_rejects_zero_targets() {
         let p = array![[1.1, 1.5]];
         let t = array![[1.0, 2.0]];
-        let mape = ErrorMetric::MeanAbsolutePercentageError.compute(p.view(), t.view()).unwrap();
+        let mape = ErrorMetric::MeanAbsolutePercentageError
+            .compute(p.view(), t.view())
+            .unwrap();
         assert_abs_diff_eq!(mape, (0.1 + 0.25) / 2.0, epsilon = 1e-15);
         let zero = array![[0.0, 2.0]];
-        assert!(ErrorMetric::MeanAbsolutePercentageError.compute(p.view(), zero.view()).is_err());
+        assert!(ErrorMetric::MeanAbsolutePercentageError
+            .compute(p.view(), zero.view())
+            .is_err());
     }
 }

@@ -46,7 +46,13 @@ pub struct NetworkConfig {
 pub enum Event {
     /// A mini-batch was applied. `cost` is its cost: mean example cost plus
     /// the regularizers' penalties. Counters start at 1.
-    Batch { epoch: usize, batch: usize, batches: usize, examples: usize, cost: f64 },
+    Batch {
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        examples: usize,
+        cost: f64,
+    },
     /// An epoch finished; `cost` is the example-weighted mean of its batch costs.
     Epoch { epoch: usize, cost: f64 },
 }
@@ -195,8 +201,9 @@ impl<T: Real> Network<T> {
         &self.layers[self.layers.len() - 1]
     }
 
-    /// Softmax followed by CrossEntropy back-propagates the fused `s − t`,
-    /// which is exact for one-hot targets and avoids dividing by `s`.
+    /// Softmax followed by CrossEntropy back-propagates through one fused
+    /// row pass (`softmax_cross_entropy_row`) instead of the generic
+    /// cost-gradient-then-Jacobian route.
     fn uses_fused_softmax_cross_entropy(&self) -> bool {
         self.cost == Cost::CrossEntropy && self.output_layer().activation == Activation::Softmax
     }
@@ -220,7 +227,10 @@ impl<T: Real> Network<T> {
     /// `inputs` must be a non-empty, finite (examples × input nodes) array.
     pub fn check_inputs(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
         if inputs.nrows() == 0 {
-            return Err(Error::value(argument, "expected at least one example, got an empty array"));
+            return Err(Error::value(
+                argument,
+                "expected at least one example, got an empty array",
+            ));
         }
         if inputs.ncols() != self.input_nodes {
             return Err(Error::value(
@@ -316,7 +326,13 @@ impl<T: Real> Network<T> {
                 workspace.gather(inputs, Some(targets), rows, normalizer)?;
                 let cost = self.step_batch(&mut workspace, rows.len(), epoch, batch)?;
                 weighted_cost += cost * rows.len() as f64;
-                let event = Event::Batch { epoch, batch, batches, examples, cost };
+                let event = Event::Batch {
+                    epoch,
+                    batch,
+                    batches,
+                    examples,
+                    cost,
+                };
                 if observer(event).is_break() {
                     report.interrupted = true;
                     return Ok(report);
@@ -324,7 +340,12 @@ impl<T: Real> Network<T> {
             }
             let epoch_cost = weighted_cost / examples as f64;
             report.epoch_costs.push(epoch_cost);
-            if observer(Event::Epoch { epoch, cost: epoch_cost }).is_break() {
+            if observer(Event::Epoch {
+                epoch,
+                cost: epoch_cost,
+            })
+            .is_break()
+            {
                 report.interrupted = epoch < epochs;
                 return Ok(report);
             }
@@ -350,7 +371,11 @@ impl<T: Real> Network<T> {
     }
 
     fn forward(&self, workspace: &mut Workspace<T>, rows: usize) {
-        let Workspace { inputs, layers: buffers, .. } = workspace;
+        let Workspace {
+            inputs,
+            layers: buffers,
+            ..
+        } = workspace;
         for (l, layer) in self.layers.iter().enumerate() {
             let (below, rest) = buffers.split_at_mut(l);
             let input = match below.last() {
@@ -358,7 +383,11 @@ impl<T: Real> Network<T> {
                 None => inputs.slice(s![..rows, ..]),
             };
             let current = &mut rest[0];
-            layer.forward(input, current.z.slice_mut(s![..rows, ..]), current.a.slice_mut(s![..rows, ..]));
+            layer.forward(
+                input,
+                current.z.slice_mut(s![..rows, ..]),
+                current.a.slice_mut(s![..rows, ..]),
+            );
         }
     }
 
@@ -374,7 +403,11 @@ impl<T: Real> Network<T> {
     /// Fills every layer's gradient buffers: (1/m) Σ ∂C_i/∂θ plus the
     /// regularizer's gradient.
     fn backward(&self, workspace: &mut Workspace<T>, rows: usize) {
-        let Workspace { inputs, targets, layers: buffers } = workspace;
+        let Workspace {
+            inputs,
+            targets,
+            layers: buffers,
+        } = workspace;
         let scale = T::one() / T::lit(rows as f64);
         let last = self.layers.len() - 1;
         {
@@ -383,10 +416,10 @@ impl<T: Real> Network<T> {
             let targets = targets.slice(s![..rows, ..]);
             let mut grad_z = output.grad_z.slice_mut(s![..rows, ..]);
             if self.uses_fused_softmax_cross_entropy() {
-                Zip::from(&mut grad_z)
-                    .and(&predictions)
-                    .and(&targets)
-                    .for_each(|g, &s, &t| *g = (s - t) * scale);
+                Zip::from(grad_z.rows_mut())
+                    .and(predictions.rows())
+                    .and(targets.rows())
+                    .for_each(|g, s, t| softmax_cross_entropy_row(g, s, t, scale));
             } else {
                 let mut grad_a = output.grad_a.slice_mut(s![..rows, ..]);
                 self.cost.gradient(predictions, targets, scale, grad_a.view_mut());
@@ -478,7 +511,12 @@ impl<T: Real> Network<T> {
 
     /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples,
     /// without changing anything.
-    pub fn compute_cost(&self, inputs: ArrayView2<f64>, targets: ArrayView2<f64>, normalizer: Option<&Normalizer>) -> Result<f64> {
+    pub fn compute_cost(
+        &self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        normalizer: Option<&Normalizer>,
+    ) -> Result<f64> {
         let (workspace, rows) = self.forward_all(inputs, targets, normalizer)?;
         Ok(self.batch_cost(&workspace, rows))
     }
@@ -546,13 +584,21 @@ impl<T: Real> Network<T> {
             if weights.dim() != layer.weights.dim() {
                 return Err(Error::value(
                     "weights",
-                    format!("{which}: expected shape {:?}, got {:?}", layer.weights.dim(), weights.dim()),
+                    format!(
+                        "{which}: expected shape {:?}, got {:?}",
+                        layer.weights.dim(),
+                        weights.dim()
+                    ),
                 ));
             }
             if biases.len() != layer.biases.len() {
                 return Err(Error::value(
                     "biases",
-                    format!("{which}: expected shape ({},), got ({},)", layer.biases.len(), biases.len()),
+                    format!(
+                        "{which}: expected shape ({},), got ({},)",
+                        layer.biases.len(),
+                        biases.len()
+                    ),
                 ));
             }
             check_finite(weights.view(), "weights")?;
@@ -566,10 +612,35 @@ impl<T: Real> Network<T> {
     }
 }
 
+/// ∂C/∂z for Softmax followed by CrossEntropy in one pass over the row:
+/// `s_k (Σ_j t_j s_j / (s_j + ε) − t_k / (s_k + ε))`. For one-hot targets this
+/// is the familiar `s − t` scaled by `s_c / (s_c + ε)`, so it is the exact
+/// derivative of the reported cost (with its 1e−9 offset), and it never
+/// forms the large intermediate `−t / (s + ε)` on its own.
+fn softmax_cross_entropy_row<T: Real>(
+    mut grad_z: ndarray::ArrayViewMut1<T>,
+    probabilities: ndarray::ArrayView1<T>,
+    targets: ndarray::ArrayView1<T>,
+    scale: T,
+) {
+    let offset = T::lit(crate::costs::CROSS_ENTROPY_OFFSET);
+    let weighted: T = probabilities
+        .iter()
+        .zip(targets.iter())
+        .map(|(&s, &t)| t * s / (s + offset))
+        .sum();
+    Zip::from(&mut grad_z)
+        .and(&probabilities)
+        .and(&targets)
+        .for_each(|g, &s, &t| *g = scale * s * (weighted - t / (s + offset)));
+}
+
 /// NaN and ±inf are rejected at the boundary so they cannot poison training.
 pub fn check_finite(values: ArrayView2<f64>, argument: &str) -> Result<()> {
     let finite = match values.as_slice_memory_order() {
-        Some(slice) => slice.par_chunks(1 << 14).all(|chunk| chunk.iter().all(|v| v.is_finite())),
+        Some(slice) => slice
+            .par_chunks(1 << 14)
+            .all(|chunk| chunk.iter().all(|v| v.is_finite())),
         None => values.iter().all(|v| v.is_finite()),
     };
     if finite {

@@ -58,7 +58,10 @@ impl Normalizer {
                 let min = x.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v));
                 let max = x.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v));
                 let range = (&max - &min).mapv(unit_if_zero);
-                Fitted::Columns { offset: min, scale: range }
+                Fitted::Columns {
+                    offset: min,
+                    scale: range,
+                }
             }
             NormalizerKind::ZScore => {
                 let (mean, std) = column_mean_and_std(x);
@@ -75,7 +78,10 @@ impl Normalizer {
         self.fitted.as_ref().ok_or_else(|| {
             Error::value(
                 "X",
-                format!("this {} normalizer has not been fitted yet: call fit(X) first", self.name()),
+                format!(
+                    "this {} normalizer has not been fitted yet: call fit(X) first",
+                    self.name()
+                ),
             )
         })
     }
@@ -190,14 +196,20 @@ mod tests {
         let n = fitted(NormalizerKind::DecimalScaling, &x);
         assert_eq!(n.transform(x.view()).unwrap(), array![[0.012, -0.34], [0.005, 0.0005]]);
         let zeros = Array2::<f64>::zeros((2, 2));
-        assert_eq!(fitted(NormalizerKind::DecimalScaling, &zeros).fitted, Some(Fitted::Scale { factor: 1.0 }));
+        assert_eq!(
+            fitted(NormalizerKind::DecimalScaling, &zeros).fitted,
+            Some(Fitted::Scale { factor: 1.0 })
+        );
     }
 
     #[test]
     fn min_max_maps_columns_to_unit_range_and_constant_columns_to_zero() {
         let x = array![[1.0, 7.0], [3.0, 7.0], [2.0, 7.0]];
         let n = fitted(NormalizerKind::MinMax, &x);
-        assert_eq!(n.transform(x.view()).unwrap(), array![[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]);
+        assert_eq!(
+            n.transform(x.view()).unwrap(),
+            array![[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]
+        );
     }
 
     #[test]
@@ -210,7 +222,11 @@ mod tests {
     #[test]
     fn undo_inverts_transform() {
         let x = array![[1.5, -2.0, 9.0], [0.25, 4.0, -3.0], [8.0, 0.0, 1.0]];
-        for kind in [NormalizerKind::DecimalScaling, NormalizerKind::MinMax, NormalizerKind::ZScore] {
+        for kind in [
+            NormalizerKind::DecimalScaling,
+            NormalizerKind::MinMax,
+            NormalizerKind::ZScore,
+        ] {
             let n = fitted(kind, &x);
             let back = n.undo(n.transform(x.view()).unwrap().view()).unwrap();
             for (a, b) in back.iter().zip(x.iter()) {

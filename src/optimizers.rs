@@ -38,7 +38,10 @@ impl Optimizer {
             Rule::Momentum { decay_rate } | Rule::RMSProp { decay_rate } => {
                 require_open_unit("decay_rate", decay_rate)?;
             }
-            Rule::Adam { decay_rate1, decay_rate2 } => {
+            Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            } => {
                 require_open_unit("decay_rate1", decay_rate1)?;
                 require_open_unit("decay_rate2", decay_rate2)?;
             }
@@ -98,7 +101,10 @@ impl Optimizer {
                     *w -= lr * g / (s.sqrt() + eps);
                 }
             }
-            Rule::Adam { decay_rate1, decay_rate2 } => {
+            Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            } => {
                 let t = i32::try_from(step).unwrap_or(i32::MAX);
                 let (beta1, beta2) = (T::lit(decay_rate1), T::lit(decay_rate2));
                 let (one_minus_beta1, one_minus_beta2) = (T::lit(1.0 - decay_rate1), T::lit(1.0 - decay_rate2));
@@ -152,11 +158,19 @@ mod tests {
 
     #[test]
     fn adam_uses_the_step_count_for_bias_correction() {
-        let opt = Optimizer::new(Rule::Adam { decay_rate1: 0.9, decay_rate2: 0.999 }, 0.01, DEFAULT_EPSILON).unwrap();
+        let opt = Optimizer::new(
+            Rule::Adam {
+                decay_rate1: 0.9,
+                decay_rate2: 0.999,
+            },
+            0.01,
+            DEFAULT_EPSILON,
+        )
+        .unwrap();
         // With bias correction the first step is lr · g / |g| (up to ε).
         assert_abs_diff_eq!(run(opt, &[3.0]), 1.0 - 0.01, epsilon = 1e-11);
         let (m1, v1) = (0.1 * 3.0, 0.001 * 9.0);
-        let (m2, v2) = (0.9 * m1 + 0.1 * -1.0, 0.999 * v1 + 0.001 * 1.0);
+        let (m2, v2) = (0.9 * m1 - 0.1, 0.999 * v1 + 0.001);
         let w1 = 1.0 - 0.01 * 3.0 / (3.0 + 1e-9);
         let w2 = w1 - 0.01 * (m2 / (1.0 - 0.81)) / ((v2 / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-9);
         assert_abs_diff_eq!(run(opt, &[3.0, -1.0]), w2, epsilon = 1e-15);
@@ -168,7 +182,15 @@ mod tests {
         assert!(Optimizer::new(Rule::GradientDescent, f64::NAN, DEFAULT_EPSILON).is_err());
         assert!(Optimizer::new(Rule::Momentum { decay_rate: 1.0 }, 0.1, DEFAULT_EPSILON).is_err());
         assert!(Optimizer::new(Rule::RMSProp { decay_rate: 0.0 }, 0.1, DEFAULT_EPSILON).is_err());
-        assert!(Optimizer::new(Rule::Adam { decay_rate1: 0.9, decay_rate2: 1.5 }, 0.1, DEFAULT_EPSILON).is_err());
+        assert!(Optimizer::new(
+            Rule::Adam {
+                decay_rate1: 0.9,
+                decay_rate2: 1.5
+            },
+            0.1,
+            DEFAULT_EPSILON
+        )
+        .is_err());
         assert!(Optimizer::new(Rule::GradientDescent, 0.1, 0.0).is_err());
     }
 }

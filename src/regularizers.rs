@@ -79,9 +79,20 @@ mod tests {
     #[test]
     fn penalties_match_hand_computation() {
         let w = array![[1.0, -2.0], [0.0, 3.0]];
-        assert_abs_diff_eq!(Regularizer::L1Norm { penalty: 0.5 }.penalty(w.view()), 3.0, epsilon = 1e-15);
-        assert_abs_diff_eq!(Regularizer::L2Norm { penalty: 0.5 }.penalty(w.view()), 3.5, epsilon = 1e-15);
-        let elastic = Regularizer::ElasticNet { l1_penalty: 0.5, l2_penalty: 0.5 };
+        assert_abs_diff_eq!(
+            Regularizer::L1Norm { penalty: 0.5 }.penalty(w.view()),
+            3.0,
+            epsilon = 1e-15
+        );
+        assert_abs_diff_eq!(
+            Regularizer::L2Norm { penalty: 0.5 }.penalty(w.view()),
+            3.5,
+            epsilon = 1e-15
+        );
+        let elastic = Regularizer::ElasticNet {
+            l1_penalty: 0.5,
+            l2_penalty: 0.5,
+        };
         assert_abs_diff_eq!(elastic.penalty(w.view()), 6.5, epsilon = 1e-15);
     }
 
@@ -89,7 +100,11 @@ mod tests {
     fn gradients_match_hand_computation() {
         let w = array![[1.0, -2.0], [0.0, 3.0]];
         let mut g = Array2::ones((2, 2));
-        Regularizer::ElasticNet { l1_penalty: 0.5, l2_penalty: 0.1 }.add_gradient(w.view(), g.view_mut());
+        Regularizer::ElasticNet {
+            l1_penalty: 0.5,
+            l2_penalty: 0.1,
+        }
+        .add_gradient(w.view(), g.view_mut());
         let expected = array![[1.0 + 0.5 + 0.1, 1.0 - 0.5 - 0.2], [1.0, 1.0 + 0.5 + 0.3]];
         for (a, b) in g.iter().zip(expected.iter()) {
             assert_abs_diff_eq!(a, b, epsilon = 1e-15);

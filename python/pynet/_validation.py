@@ -26,7 +26,11 @@ def integer(value: Any, name: str) -> int:
     """An integer (Python or NumPy; not bool, not float)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer. Received: {name}={value!r}")
-    return int(value)
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        # The engine counts in 64 bits; say so rather than overflow.
+        raise ValueError(f"{name}: {number} is out of range for a 64-bit integer")
+    return number
 
 
 def positive_integer(value: Any, name: str) -> int:

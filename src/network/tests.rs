@@ -74,7 +74,10 @@ fn whole_network_gradient_matches_central_differences() {
 
 #[test]
 fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
-    let rule = Rule::Adam { decay_rate1: 0.9, decay_rate2: 0.999 };
+    let rule = Rule::Adam {
+        decay_rate1: 0.9,
+        decay_rate2: 0.999,
+    };
     let mut network: Network<f64> = Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
     let (inputs, targets) = data();
     let before = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
@@ -98,8 +101,13 @@ fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
 fn batch_of_one_and_batch_larger_than_the_data_both_work() {
     let (inputs, targets) = data();
     for batch in [1, 100] {
-        let mut network: Network<f64> =
-            Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.01)).unwrap();
+        let mut network: Network<f64> = Network::new(&config(
+            Activation::Linear,
+            Cost::MeanSquaredError,
+            Rule::GradientDescent,
+            0.01,
+        ))
+        .unwrap();
         let report = network
             .train(inputs.view(), targets.view(), None, 2, batch, &mut no_observer)
             .unwrap();
@@ -112,7 +120,12 @@ fn batch_of_one_and_batch_larger_than_the_data_both_work() {
 fn one_seed_gives_bit_identical_training() {
     let (inputs, targets) = data();
     let run = |seed| {
-        let mut cfg = config(Activation::Softmax, Cost::CrossEntropy, Rule::Momentum { decay_rate: 0.9 }, 0.1);
+        let mut cfg = config(
+            Activation::Softmax,
+            Cost::CrossEntropy,
+            Rule::Momentum { decay_rate: 0.9 },
+            0.1,
+        );
         cfg.seed = seed;
         let mut network: Network<f64> = Network::new(&cfg).unwrap();
         network
@@ -129,8 +142,13 @@ fn a_normalizer_is_applied_to_every_batch() {
     let (inputs, _) = data();
     let mut normalizer = Normalizer::new(NormalizerKind::ZScore);
     normalizer.fit(inputs.view()).unwrap();
-    let network: Network<f64> =
-        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1)).unwrap();
+    let network: Network<f64> = Network::new(&config(
+        Activation::Linear,
+        Cost::MeanSquaredError,
+        Rule::GradientDescent,
+        0.1,
+    ))
+    .unwrap();
     let normalized = normalizer.transform(inputs.view()).unwrap();
     let direct = network.predict(normalized.view(), None).unwrap();
     let through = network.predict(inputs.view(), Some(&normalizer)).unwrap();
@@ -139,8 +157,13 @@ fn a_normalizer_is_applied_to_every_batch() {
 
 #[test]
 fn prediction_in_chunks_equals_one_pass() {
-    let network: Network<f64> =
-        Network::new(&config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1)).unwrap();
+    let network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::GradientDescent,
+        0.1,
+    ))
+    .unwrap();
     let rows = PREDICT_CHUNK_ROWS * 2 + 17;
     let inputs = Array2::from_shape_fn((rows, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
     let predictions = network.predict(inputs.view(), None).unwrap();
@@ -151,8 +174,13 @@ fn prediction_in_chunks_equals_one_pass() {
 #[test]
 fn divergence_is_reported_before_the_bad_update() {
     let (inputs, targets) = data();
-    let mut network: Network<f64> =
-        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 1e200)).unwrap();
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Linear,
+        Cost::MeanSquaredError,
+        Rule::GradientDescent,
+        1e200,
+    ))
+    .unwrap();
     let error = network
         .train(inputs.view(), targets.view(), None, 10, 5, &mut no_observer)
         .unwrap_err();
@@ -165,8 +193,13 @@ fn divergence_is_reported_before_the_bad_update() {
 #[test]
 fn an_observer_can_stop_training_after_a_batch() {
     let (inputs, targets) = data();
-    let mut network: Network<f64> =
-        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.01)).unwrap();
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Linear,
+        Cost::MeanSquaredError,
+        Rule::GradientDescent,
+        0.01,
+    ))
+    .unwrap();
     let report = network
         .train(inputs.view(), targets.view(), None, 10, 1, &mut |event| match event {
             Event::Batch { batch: 2, .. } => ControlFlow::Break(()),
@@ -179,8 +212,13 @@ fn an_observer_can_stop_training_after_a_batch() {
 
 #[test]
 fn bad_examples_are_rejected_with_the_argument_named() {
-    let network: Network<f64> =
-        Network::new(&config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1)).unwrap();
+    let network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::GradientDescent,
+        0.1,
+    ))
+    .unwrap();
     let (inputs, targets) = data();
     let message = |r: Result<()>| r.unwrap_err().to_string();
     assert!(message(network.check_examples(inputs.slice(s![..0, ..]), targets.view())).starts_with("inputs"));
@@ -197,8 +235,13 @@ fn bad_examples_are_rejected_with_the_argument_named() {
 
 #[test]
 fn set_parameters_checks_shapes_and_changes_nothing_on_error() {
-    let mut network: Network<f64> =
-        Network::new(&config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1)).unwrap();
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Linear,
+        Cost::MeanSquaredError,
+        Rule::GradientDescent,
+        0.1,
+    ))
+    .unwrap();
     let before = network.parameters();
     let wrong_w = Array2::zeros((4, 2));
     let b = Array1::zeros(4);
@@ -221,8 +264,12 @@ fn float32_training_tracks_float64() {
     let cfg = config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1);
     let mut single: Network<f32> = Network::new(&cfg).unwrap();
     let mut double: Network<f64> = Network::new(&cfg).unwrap();
-    single.train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer).unwrap();
-    double.train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer).unwrap();
+    single
+        .train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer)
+        .unwrap();
+    double
+        .train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer)
+        .unwrap();
     for ((ws, _), (wd, _)) in single.parameters().iter().zip(double.parameters().iter()) {
         for (&a, &b) in ws.iter().zip(wd.iter()) {
             assert!((f64::from(a) - b).abs() < 1e-5, "{a} vs {b}");
