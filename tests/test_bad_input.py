@@ -178,15 +178,18 @@ def test_train_rejects_ragged_lists(setup):
 
 
 def test_train_with_cross_entropy_rejects_targets_that_are_not_one_hot(rng):
+    """Only detectable once training is under way (after the normalizer is
+    fitted), so this also checks that a failed train restores the normalizer."""
     network = NeuralNetwork(
-        InputLayer(N_IN, None),
+        InputLayer(N_IN, ZScore()),
         [DenseLayer(N_HIDDEN, Sigmoid(), None)],
         DenseOutputLayer(3, Softmax(), None, CrossEntropy()),
         GradientDescent(0.1),
         None,
         seed=0,
     )
-    inputs = rng.normal(size=(M, N_IN))
+    network.input_layer.normalizer.fit(rng.normal(size=(M, N_IN)))
+    inputs = rng.normal(size=(M, N_IN)) * 5 + 2
     targets = np.eye(3)[rng.integers(0, 3, size=M)]
     targets[-1] = [0.2, 0.3, 0.5]  # the last row only: checked before any update
     with leaves_unchanged(network), pytest.raises(ValueError, match="targets"):
@@ -196,14 +199,15 @@ def test_train_with_cross_entropy_rejects_targets_that_are_not_one_hot(rng):
 def test_train_with_cross_entropy_after_a_non_softmax_output_is_rejected(rng):
     """Allowed to build, but Sigmoid outputs are not probability vectors."""
     network = NeuralNetwork(
-        InputLayer(N_IN, None),
+        InputLayer(N_IN, ZScore()),
         [],
         DenseOutputLayer(3, Sigmoid(), None, CrossEntropy()),
         GradientDescent(0.1),
         None,
         seed=0,
     )
-    inputs = rng.normal(size=(M, N_IN))
+    network.input_layer.normalizer.fit(rng.normal(size=(M, N_IN)))
+    inputs = rng.normal(size=(M, N_IN)) * 5 + 2
     targets = np.eye(3)[rng.integers(0, 3, size=M)]
     with leaves_unchanged(network), pytest.raises(ValueError):
         network.train(inputs, targets, 1, 2, verbose=False)
