@@ -31,11 +31,11 @@ def locate_data_dir() -> Path:
     return Path(override) if override else DEFAULT_DATA_DIR
 
 
-def _require(file_name: str) -> Path:
-    path = locate_data_dir() / file_name
+def _require(directory: Path, file_name: str) -> Path:
+    path = directory / file_name
     if not path.is_file():
         pytest.skip(
-            f"{file_name} not found in {path.parent} "
+            f"{file_name} not found in {directory} "
             "(set PYNET_DATA_DIR to the directory holding mnist.npz and "
             "reference_parameters.npz)"
         )
@@ -53,16 +53,16 @@ def data_dir() -> Path:
     directory = locate_data_dir()
     if not directory.is_dir():
         pytest.skip(
-            f"data directory {directory} not found "
-            "(set PYNET_DATA_DIR to the directory holding mnist.npz)"
+            f"data directory {directory} not found (set PYNET_DATA_DIR to the "
+            "directory holding mnist.npz and reference_parameters.npz)"
         )
     return directory
 
 
 @pytest.fixture(scope="session")
-def mnist():
+def mnist(data_dir):
     """MNIST with images flattened to (m, 784) uint8 rows and integer labels."""
-    path = _require("mnist.npz")
+    path = _require(data_dir, "mnist.npz")
     with np.load(path) as data:
         return {
             "train_images": data["train_images"].reshape(len(data["train_images"]), -1),
@@ -73,8 +73,8 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def reference_parameters():
-    path = _require("reference_parameters.npz")
+def reference_parameters(data_dir):
+    path = _require(data_dir, "reference_parameters.npz")
     with np.load(path) as data:
         return {key: data[key] for key in data.files}
 

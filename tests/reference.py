@@ -462,11 +462,14 @@ def batch_cost(spec: NetworkSpec, parameters, x, targets) -> float:
     return data_cost + penalty
 
 
-def batch_gradients(spec: NetworkSpec, parameters, x, targets):
+def batch_gradients(spec: NetworkSpec, parameters, x, targets, fused=False):
     """Backpropagation: (1/m) sum_i dC_i/dW + R'(W) and (1/m) sum_i dC_i/db.
 
-    Returns the same structure as get_parameters. Uses the exact chain rule
-    through the output activation's Jacobian, never a fused shortcut.
+    Returns the same structure as get_parameters. By default uses the exact
+    chain rule through the output activation's Jacobian. With ``fused=True``
+    and a Softmax output under CrossEntropy, the output delta is ``s - t``
+    instead: SPEC allows this shortcut, which is the exact gradient of
+    -sum t log(s) (no 1e-9 offset) and so differs slightly from the exact one.
     """
     x = np.asarray(x, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
@@ -480,9 +483,13 @@ def batch_gradients(spec: NetworkSpec, parameters, x, targets):
     # dC_i/dA for the output layer, one row per example.
     upstream = spec.cost.derivative(activations[-1], targets)
     grads = [None] * len(arrays)
+    fuse = fused and spec.cost.name == "CrossEntropy" and spec.output_activation.name == "Softmax"
     for index in reversed(range(len(layers))):
         activation, regularizer = layers[index]
-        delta = activation.backward(pre_activations[index], upstream)  # dC_i/dZ
+        if fuse and index == len(layers) - 1:
+            delta = activations[-1] - targets
+        else:
+            delta = activation.backward(pre_activations[index], upstream)  # dC_i/dZ
         weights_gradient = delta.T @ inputs_to_layer[index] / m
         weights_gradient = weights_gradient + regularizer.derivative(weights[index])
         biases_gradient = delta.sum(axis=0) / m

@@ -26,7 +26,6 @@ from pynet.activation_funcs import (
 from pynet.typing import Float64
 
 CASE_IDS = list(ACTIVATION_CASES)
-KINKED = {"BinaryStep", "ReLU(0)", "ReLU(0.01)"}
 
 
 def away_from_zero(rng, shape, margin=0.05):

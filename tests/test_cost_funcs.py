@@ -160,7 +160,7 @@ def test_huber_threshold_attribute(threshold):
     assert Huber(threshold=threshold).threshold == pytest.approx(float(threshold))
 
 
-def test_huber_with_zero_threshold_is_linear():
+def test_huber_with_zero_threshold_is_zero():
     p = np.array([2.0, -3.0])
     t = np.zeros(2)
     assert Huber(0.0).compute(p, t) == 0.0

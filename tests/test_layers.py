@@ -60,7 +60,7 @@ def test_nodes_accept_numpy_integers():
     assert InputLayer(Int64(10), None).nodes == 10
     assert DenseLayer(Int64(15), Sigmoid(), None).nodes == 15
     assert DenseOutputLayer(Int64(1), Linear(), None, MeanSquaredError()).nodes == 1
-    assert isinstance(DenseLayer(Int64(15), Sigmoid(), None).nodes, int)
+    assert isinstance(DenseLayer(Int64(15), Sigmoid(), None).nodes, (int, np.integer))
 
 
 @pytest.mark.parametrize("nodes", [0, -1])

@@ -107,7 +107,7 @@ def test_predict_shape_and_values(rng):
 
 
 def test_predict_single_example(rng):
-    network, spec = build_network([3, 4, 2])
+    network, _ = build_network([3, 4, 2])
     inputs = rng.normal(size=(1, 3))
     assert network.predict(inputs).shape == (1, 2)
 
@@ -152,7 +152,7 @@ def test_predict_accepts_real_numeric_array_likes(convert, rng):
     ids=["fortran", "transposed-view", "column-stride", "negative-strides", "row-stride"],
 )
 def test_predict_handles_any_memory_layout(layout, rng):
-    network, spec = build_network([3, 4, 2])
+    network, _ = build_network([3, 4, 2])
     inputs = rng.normal(size=(6, 3))
     strided = layout(inputs)
     np.testing.assert_array_equal(strided, inputs)
