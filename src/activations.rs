@@ -1,11 +1,13 @@
 //! Activation functions, applied to whole batches (one example per row).
 
-use crate::error::{require_non_negative, Result};
+use crate::custom::{to_f64, CustomActivation};
+use crate::error::{require_non_negative, Error, Result};
 use crate::parallel::zip_for_each;
 use crate::real::Real;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Activation {
     BinaryStep,
     Linear,
@@ -19,6 +21,8 @@ pub enum Activation {
     Softmax,
     Softplus,
     Tanh,
+    /// A user's own activation, called once per batch.
+    Custom(Arc<dyn CustomActivation>),
 }
 
 impl Activation {
@@ -38,6 +42,7 @@ impl Activation {
             Activation::Softmax => "Softmax",
             Activation::Softplus => "Softplus",
             Activation::Tanh => "Tanh",
+            Activation::Custom(_) => "custom",
         }
     }
 
@@ -53,7 +58,7 @@ impl Activation {
                     T::zero()
                 }
             }
-            Activation::Linear | Activation::Softmax => x,
+            Activation::Linear | Activation::Softmax | Activation::Custom(_) => x,
             Activation::ReLU { leak } => {
                 if x > T::zero() {
                     x
@@ -73,7 +78,7 @@ impl Activation {
     fn slope<T: Real>(&self, x: T) -> T {
         match *self {
             Activation::BinaryStep => T::zero(),
-            Activation::Linear | Activation::Softmax => T::one(),
+            Activation::Linear | Activation::Softmax | Activation::Custom(_) => T::one(),
             Activation::ReLU { leak } => {
                 if x > T::zero() {
                     T::one()
@@ -97,9 +102,22 @@ impl Activation {
         }
     }
 
+    pub fn is_softmax(&self) -> bool {
+        matches!(self, Activation::Softmax)
+    }
+
     /// Adds `bias` to every row of `z` and writes the activation into `a`,
     /// in one pass over the batch.
-    pub fn activate_with_bias<T: Real>(&self, mut z: ArrayViewMut2<T>, bias: ArrayView1<T>, mut a: ArrayViewMut2<T>) {
+    pub fn activate_with_bias<T: Real>(
+        &self,
+        mut z: ArrayViewMut2<T>,
+        bias: ArrayView1<T>,
+        mut a: ArrayViewMut2<T>,
+    ) -> Result<()> {
+        if let Activation::Custom(custom) = self {
+            z += &bias;
+            return assign_from_f64(a, custom.compute(to_f64(z.view()).view())?, "activation_func");
+        }
         let elements = z.len();
         let zip = Zip::from(z.rows_mut()).and(a.rows_mut());
         zip_for_each!(
@@ -110,15 +128,20 @@ impl Activation {
                 self.activate_row(z_row.view(), a_row.view_mut());
             }
         );
+        Ok(())
     }
 
     /// Writes the activation of `z` into `a`, row by row.
-    pub fn activate<T: Real>(&self, z: ArrayView2<T>, mut a: ArrayViewMut2<T>) {
+    pub fn activate<T: Real>(&self, z: ArrayView2<T>, mut a: ArrayViewMut2<T>) -> Result<()> {
+        if let Activation::Custom(custom) = self {
+            return assign_from_f64(a, custom.compute(to_f64(z).view())?, "activation_func");
+        }
         let elements = z.len();
         let zip = Zip::from(z.rows()).and(a.rows_mut());
         zip_for_each!(elements, zip, |z_row: ArrayView1<T>, a_row: ArrayViewMut1<T>| {
             self.activate_row(z_row, a_row)
         });
+        Ok(())
     }
 
     fn activate_row<T: Real>(&self, z: ArrayView1<T>, mut a: ArrayViewMut1<T>) {
@@ -138,25 +161,34 @@ impl Activation {
         a: ArrayView2<T>,
         grad_a: ArrayView2<T>,
         mut grad_z: ArrayViewMut2<T>,
-    ) {
+    ) -> Result<()> {
         let elements = z.len();
-        if let Activation::Softmax = self {
-            let zip = Zip::from(a.rows()).and(grad_a.rows()).and(grad_z.rows_mut());
-            zip_for_each!(
-                elements,
-                zip,
-                |s: ArrayView1<T>, g: ArrayView1<T>, mut out: ArrayViewMut1<T>| {
-                    let weighted: T = s.iter().zip(g.iter()).map(|(&s, &g)| s * g).sum();
-                    Zip::from(&mut out)
-                        .and(&s)
-                        .and(&g)
-                        .for_each(|o, &s, &g| *o = s * (g - weighted));
-                }
-            );
-        } else {
-            let zip = Zip::from(&mut grad_z).and(&z).and(&grad_a);
-            zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = self.slope(z) * g);
+        match self {
+            Activation::Custom(custom) => {
+                let derivative = custom.derivative(to_f64(z).view())?;
+                let gradient = chain_through_derivative(derivative, to_f64(grad_a).view())?;
+                return assign_from_f64(grad_z, gradient, "activation_func");
+            }
+            Activation::Softmax => {
+                let zip = Zip::from(a.rows()).and(grad_a.rows()).and(grad_z.rows_mut());
+                zip_for_each!(
+                    elements,
+                    zip,
+                    |s: ArrayView1<T>, g: ArrayView1<T>, mut out: ArrayViewMut1<T>| {
+                        let weighted: T = s.iter().zip(g.iter()).map(|(&s, &g)| s * g).sum();
+                        Zip::from(&mut out)
+                            .and(&s)
+                            .and(&g)
+                            .for_each(|o, &s, &g| *o = s * (g - weighted));
+                    }
+                );
+            }
+            _ => {
+                let zip = Zip::from(&mut grad_z).and(&z).and(&grad_a);
+                zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = self.slope(z) * g);
+            }
         }
+        Ok(())
     }
 
     /// The Jacobian of `compute` at one example `v`: diagonal for the
@@ -190,6 +222,50 @@ impl Activation {
         }
         out
     }
+}
+
+/// ∂C/∂Z from a custom activation's derivative and ∂C/∂A: element-wise for
+/// an (m, n) derivative, `g_r · J_r` per row for (m, n, n) Jacobians.
+fn chain_through_derivative(derivative: ndarray::ArrayD<f64>, grad_a: ArrayView2<f64>) -> Result<Array2<f64>> {
+    let (m, n) = grad_a.dim();
+    match derivative.shape() {
+        [rows, cols] if (*rows, *cols) == (m, n) => {
+            let slopes = derivative
+                .into_dimensionality::<ndarray::Ix2>()
+                .map_err(|e| Error::value("activation_func", e.to_string()))?;
+            Ok(slopes * grad_a)
+        }
+        [rows, i, j] if (*rows, *i, *j) == (m, n, n) => {
+            let jacobians = derivative
+                .into_dimensionality::<ndarray::Ix3>()
+                .map_err(|e| Error::value("activation_func", e.to_string()))?;
+            let mut out = Array2::zeros((m, n));
+            for ((jacobian, g), mut row) in jacobians.outer_iter().zip(grad_a.rows()).zip(out.rows_mut()) {
+                row.assign(&g.dot(&jacobian));
+            }
+            Ok(out)
+        }
+        shape => Err(Error::value(
+            "activation_func",
+            format!("derivative returned shape {shape:?}; expected ({m}, {n}) or ({m}, {n}, {n})"),
+        )),
+    }
+}
+
+/// Copies a callback's f64 result into an engine buffer after checking its shape.
+pub(crate) fn assign_from_f64<T: Real>(mut out: ArrayViewMut2<T>, values: Array2<f64>, component: &str) -> Result<()> {
+    if values.dim() != out.dim() {
+        return Err(Error::value(
+            component,
+            format!(
+                "returned an array of shape {:?}, expected {:?}",
+                values.dim(),
+                out.dim()
+            ),
+        ));
+    }
+    Zip::from(&mut out).and(&values).for_each(|o, &v| *o = T::lit(v));
+    Ok(())
 }
 
 /// Logistic function without overflow: never evaluates `exp` of a large
@@ -237,7 +313,7 @@ mod tests {
 
     fn compute(activation: Activation, z: Array2<f64>) -> Array2<f64> {
         let mut a = Array2::zeros(z.dim());
-        activation.activate(z.view(), a.view_mut());
+        activation.activate(z.view(), a.view_mut()).unwrap();
         a
     }
 
@@ -275,7 +351,7 @@ mod tests {
             Activation::Softmax,
         ] {
             assert!(
-                compute(activation, z.clone()).iter().all(|v| v.is_finite()),
+                compute(activation.clone(), z.clone()).iter().all(|v| v.is_finite()),
                 "{activation:?}"
             );
         }
@@ -296,7 +372,9 @@ mod tests {
     fn bias_is_added_before_activation() {
         let mut z = array![[1.0, -1.0]];
         let mut a = Array2::zeros((1, 2));
-        Activation::ReLU { leak: 0.0 }.activate_with_bias(z.view_mut(), array![0.5, 2.0].view(), a.view_mut());
+        Activation::ReLU { leak: 0.0 }
+            .activate_with_bias(z.view_mut(), array![0.5, 2.0].view(), a.view_mut())
+            .unwrap();
         assert_eq!(z, array![[1.5, 1.0]]);
         assert_eq!(a, array![[1.5, 1.0]]);
     }
@@ -307,7 +385,9 @@ mod tests {
         let s = compute(Activation::Softmax, z.clone());
         let g = array![[0.5, -2.0, 1.5]];
         let mut out = Array2::zeros((1, 3));
-        Activation::Softmax.backward(z.view(), s.view(), g.view(), out.view_mut());
+        Activation::Softmax
+            .backward(z.view(), s.view(), g.view(), out.view_mut())
+            .unwrap();
         let expected = Activation::Softmax.jacobian(z.row(0)).dot(&g.row(0));
         for j in 0..3 {
             assert_abs_diff_eq!(out[[0, j]], expected[j], epsilon = 1e-15);
@@ -327,15 +407,18 @@ mod tests {
         let z = array![[-1.3, 0.4, 2.2]];
         let ones = Array2::ones((1, 3));
         for activation in activations {
-            let a = compute(activation, z.clone());
+            let a = compute(activation.clone(), z.clone());
             let mut grad = Array2::zeros((1, 3));
-            activation.backward(z.view(), a.view(), ones.view(), grad.view_mut());
+            activation
+                .backward(z.view(), a.view(), ones.view(), grad.view_mut())
+                .unwrap();
             for j in 0..3 {
                 let h = 1e-6;
                 let (mut up, mut down) = (z.clone(), z.clone());
                 up[[0, j]] += h;
                 down[[0, j]] -= h;
-                let numeric = (compute(activation, up)[[0, j]] - compute(activation, down)[[0, j]]) / (2.0 * h);
+                let numeric =
+                    (compute(activation.clone(), up)[[0, j]] - compute(activation.clone(), down)[[0, j]]) / (2.0 * h);
                 assert_abs_diff_eq!(grad[[0, j]], numeric, epsilon = 1e-8);
             }
         }

@@ -1,15 +1,18 @@
 //! Cost functions. Each is a sum over a per-output term; every cost but
 //! CrossEntropy divides it by the number of outputs `n`.
 
+use crate::activations::assign_from_f64;
+use crate::custom::{to_f64, CustomCost};
 use crate::error::{require_non_negative, Error, Result};
 use crate::real::Real;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use std::sync::Arc;
 
 /// Added to predictions inside CrossEntropy's logarithm and division so a
 /// zero probability gives a large finite cost instead of infinity.
 pub const CROSS_ENTROPY_OFFSET: f64 = 1e-9;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Cost {
     CrossEntropy,
     /// Quadratic within `threshold` of the target, linear beyond.
@@ -19,6 +22,8 @@ pub enum Cost {
     LogCosh,
     MeanAbsoluteError,
     MeanSquaredError,
+    /// A user's own cost, called once per batch.
+    Custom(Arc<dyn CustomCost>),
 }
 
 impl Cost {
@@ -35,7 +40,12 @@ impl Cost {
             Cost::LogCosh => "LogCosh",
             Cost::MeanAbsoluteError => "MeanAbsoluteError",
             Cost::MeanSquaredError => "MeanSquaredError",
+            Cost::Custom(_) => "custom",
         }
+    }
+
+    pub fn is_cross_entropy(&self) -> bool {
+        matches!(self, Cost::CrossEntropy)
     }
 
     fn per_output_divisor(&self, outputs: usize) -> f64 {
@@ -61,7 +71,7 @@ impl Cost {
             }
             Cost::LogCosh => log_cosh(d),
             Cost::MeanAbsoluteError => d.abs(),
-            Cost::MeanSquaredError => T::lit(0.5) * d * d,
+            Cost::MeanSquaredError | Cost::Custom(_) => T::lit(0.5) * d * d,
         }
     }
 
@@ -81,17 +91,21 @@ impl Cost {
             }
             Cost::LogCosh => d.tanh(),
             Cost::MeanAbsoluteError => sign(d),
-            Cost::MeanSquaredError => d,
+            Cost::MeanSquaredError | Cost::Custom(_) => d,
         }
     }
 
     /// Σ over the examples (rows) of each example's cost.
-    pub fn total<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> T {
+    pub fn total<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> Result<T> {
+        if let Cost::Custom(custom) = self {
+            let mean = custom.mean(to_f64(predictions).view(), to_f64(targets).view())?;
+            return Ok(T::lit(mean * predictions.nrows() as f64));
+        }
         let mut sum = T::zero();
         Zip::from(&predictions)
             .and(&targets)
             .for_each(|&p, &t| sum += self.term(p, t));
-        sum / T::lit(self.per_output_divisor(predictions.ncols()))
+        Ok(sum / T::lit(self.per_output_divisor(predictions.ncols())))
     }
 
     /// Writes `scale · ∂C_i/∂p` for every example into `out`; the network
@@ -102,17 +116,24 @@ impl Cost {
         targets: ArrayView2<T>,
         scale: T,
         mut out: ArrayViewMut2<T>,
-    ) {
+    ) -> Result<()> {
+        if let Cost::Custom(custom) = self {
+            let gradient = custom.gradient(to_f64(predictions).view(), to_f64(targets).view())?;
+            assign_from_f64(out.view_mut(), gradient, "cost_func")?;
+            out *= scale;
+            return Ok(());
+        }
         let factor = scale / T::lit(self.per_output_divisor(predictions.ncols()));
         Zip::from(&mut out)
             .and(&predictions)
             .and(&targets)
             .for_each(|o, &p, &t| *o = factor * self.term_gradient(p, t));
+        Ok(())
     }
 
     /// CrossEntropy's targets must be one-hot rows.
     pub fn check_targets<T: Real>(&self, targets: ArrayView2<T>, argument: &str) -> Result<()> {
-        if *self != Cost::CrossEntropy {
+        if !self.is_cross_entropy() {
             return Ok(());
         }
         for (i, row) in targets.rows().into_iter().enumerate() {
@@ -133,7 +154,7 @@ impl Cost {
     /// CrossEntropy's predictions must be probability rows: in [0, 1] and
     /// summing to 1 (within rounding).
     pub fn check_predictions<T: Real>(&self, predictions: ArrayView2<T>, argument: &str) -> Result<()> {
-        if *self != Cost::CrossEntropy {
+        if !self.is_cross_entropy() {
             return Ok(());
         }
         let tolerance = (100.0 * predictions.ncols() as f64 * T::epsilon().as_f64()).max(1e-6);
@@ -181,7 +202,7 @@ mod tests {
 
     fn gradient(cost: Cost, p: &Array2<f64>, t: &Array2<f64>) -> Array2<f64> {
         let mut out = Array2::zeros(p.dim());
-        cost.gradient(p.view(), t.view(), 1.0, out.view_mut());
+        cost.gradient(p.view(), t.view(), 1.0, out.view_mut()).unwrap();
         out
     }
 
@@ -191,30 +212,30 @@ mod tests {
         let t = array![[1.0, 0.0]];
         // d = (-0.5, 2)
         assert_abs_diff_eq!(
-            Cost::MeanSquaredError.total(p.view(), t.view()),
+            Cost::MeanSquaredError.total(p.view(), t.view()).unwrap(),
             (0.25 + 4.0) / 4.0,
             epsilon = 1e-15
         );
         assert_abs_diff_eq!(
-            Cost::MeanAbsoluteError.total(p.view(), t.view()),
+            Cost::MeanAbsoluteError.total(p.view(), t.view()).unwrap(),
             2.5 / 2.0,
             epsilon = 1e-15
         );
         assert_abs_diff_eq!(
-            Cost::Huber { threshold: 1.0 }.total(p.view(), t.view()),
+            Cost::Huber { threshold: 1.0 }.total(p.view(), t.view()).unwrap(),
             (0.125 + 1.5) / 2.0,
             epsilon = 1e-15
         );
         let expected_log_cosh = (0.5f64.cosh().ln() + 2.0f64.cosh().ln()) / 2.0;
         assert_abs_diff_eq!(
-            Cost::LogCosh.total(p.view(), t.view()),
+            Cost::LogCosh.total(p.view(), t.view()).unwrap(),
             expected_log_cosh,
             epsilon = 1e-15
         );
         let probabilities = array![[0.25, 0.75]];
         let one_hot = array![[0.0, 1.0]];
         assert_abs_diff_eq!(
-            Cost::CrossEntropy.total(probabilities.view(), one_hot.view()),
+            Cost::CrossEntropy.total(probabilities.view(), one_hot.view()).unwrap(),
             -(0.75f64 + 1e-9).ln(),
             epsilon = 1e-15
         );
@@ -234,9 +255,13 @@ mod tests {
 
     #[test]
     fn log_cosh_is_finite_for_huge_differences() {
-        let cost: f64 = Cost::LogCosh.total(array![[1e300]].view(), array![[-1e300]].view());
+        let cost: f64 = Cost::LogCosh
+            .total(array![[1e300]].view(), array![[-1e300]].view())
+            .unwrap();
         assert_eq!(cost, 2e300);
-        let big = Cost::LogCosh.total(array![[1000.0]].view(), array![[0.0]].view());
+        let big = Cost::LogCosh
+            .total(array![[1000.0]].view(), array![[0.0]].view())
+            .unwrap();
         assert_abs_diff_eq!(big, 1000.0 - std::f64::consts::LN_2, epsilon = 1e-12);
     }
 

@@ -11,6 +11,8 @@ pub enum Error {
     /// Training produced a non-finite cost or parameter; the parameters are
     /// those before the offending batch.
     Diverged { epoch: usize, batch: usize, cost: f64 },
+    /// A user's custom component failed; the binding holds its exception.
+    Callback { component: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -33,6 +35,7 @@ impl fmt::Display for Error {
                 "training diverged in epoch {epoch}, batch {batch} (cost {cost}); \
                  the parameters are those before that batch: try a smaller learning_rate"
             ),
+            Error::Callback { component } => write!(f, "the custom {component} raised an exception"),
         }
     }
 }

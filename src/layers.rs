@@ -1,12 +1,13 @@
 //! The dense layer: `Z = X·Wᵀ + b`, `A = f(Z)`, on a whole batch at once.
 
 use crate::activations::{column_sums, Activation};
+use crate::error::Result;
 use crate::linalg::gemm;
 use crate::real::Real;
 use crate::regularizers::Regularizer;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct DenseLayer<T> {
     /// Shape (nodes, inputs): the (out, in) orientation saved parameters use.
     pub weights: Array2<T>,
@@ -25,9 +26,9 @@ impl<T: Real> DenseLayer<T> {
     }
 
     /// Writes the pre-activation into `z` and the activation into `a`.
-    pub fn forward(&self, input: ArrayView2<T>, mut z: ArrayViewMut2<T>, a: ArrayViewMut2<T>) {
+    pub fn forward(&self, input: ArrayView2<T>, mut z: ArrayViewMut2<T>, a: ArrayViewMut2<T>) -> Result<()> {
         gemm(T::one(), input, self.weights.t(), T::zero(), &mut z);
-        self.activation.activate_with_bias(z, self.biases.view(), a);
+        self.activation.activate_with_bias(z, self.biases.view(), a)
     }
 
     /// Given ∂C/∂Z for the batch (already averaged over its examples),
@@ -39,12 +40,13 @@ impl<T: Real> DenseLayer<T> {
         grad_z: ArrayView2<T>,
         mut grad_weights: ArrayViewMut2<T>,
         grad_biases: ArrayViewMut1<T>,
-    ) {
+    ) -> Result<()> {
         gemm(T::one(), grad_z.t(), input, T::zero(), &mut grad_weights);
-        if let Some(regularizer) = &self.regularizer {
-            regularizer.add_gradient(self.weights.view(), grad_weights);
-        }
         column_sums(grad_z, grad_biases);
+        match &self.regularizer {
+            Some(regularizer) => regularizer.add_layer_gradient(self.weights.view(), grad_weights),
+            None => Ok(()),
+        }
     }
 
     /// ∂C/∂X = ∂C/∂Z · W: the gradient handed to the layer below.
@@ -53,9 +55,11 @@ impl<T: Real> DenseLayer<T> {
     }
 
     /// R(W), zero without a regularizer.
-    pub fn penalty(&self) -> T {
-        self.regularizer
-            .map_or(T::zero(), |regularizer| regularizer.penalty(self.weights.view()))
+    pub fn penalty(&self) -> Result<T> {
+        match &self.regularizer {
+            Some(regularizer) => regularizer.layer_penalty(self.weights.view()),
+            None => Ok(T::zero()),
+        }
     }
 }
 
@@ -84,8 +88,8 @@ mod tests {
     fn loss(layer: &DenseLayer<f64>, x: &Array2<f64>, g: &Array2<f64>) -> f64 {
         let mut z = Array2::zeros((x.nrows(), layer.nodes()));
         let mut a = z.clone();
-        layer.forward(x.view(), z.view_mut(), a.view_mut());
-        (&a * g).sum() + layer.penalty()
+        layer.forward(x.view(), z.view_mut(), a.view_mut()).unwrap();
+        (&a * g).sum() + layer.penalty().unwrap()
     }
 
     #[test]
@@ -94,7 +98,7 @@ mod tests {
         let x = array![[1.0, 2.0, 3.0]];
         let mut z = Array2::zeros((1, 2));
         let mut a = z.clone();
-        layer.forward(x.view(), z.view_mut(), a.view_mut());
+        layer.forward(x.view(), z.view_mut(), a.view_mut()).unwrap();
         assert_abs_diff_eq!(z[[0, 0]], 0.2 - 1.0 + 3.0 + 0.1, epsilon = 1e-15);
         assert_abs_diff_eq!(z[[0, 1]], 0.7 + 0.2 - 0.9 - 0.2, epsilon = 1e-15);
         assert_abs_diff_eq!(a[[0, 0]], 2.3f64.tanh(), epsilon = 1e-15);
@@ -107,7 +111,7 @@ mod tests {
         let g = array![[0.3, -1.0], [2.0, 0.5]];
         let mut z = Array2::zeros((2, 2));
         let mut a = z.clone();
-        layer.forward(x.view(), z.view_mut(), a.view_mut());
+        layer.forward(x.view(), z.view_mut(), a.view_mut()).unwrap();
         let mut grad_z = Array2::zeros((2, 2));
         layer
             .activation
@@ -115,7 +119,9 @@ mod tests {
         let mut grad_w = Array2::zeros((2, 3));
         let mut grad_b = Array1::zeros(2);
         let mut grad_x = Array2::zeros((2, 3));
-        layer.parameter_gradients(x.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut());
+        layer
+            .parameter_gradients(x.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut())
+            .unwrap();
         layer.input_gradient(grad_z.view(), grad_x.view_mut());
 
         let h = 1e-6;

@@ -6,6 +6,7 @@
 pub mod activations;
 pub mod bindings;
 pub mod costs;
+pub mod custom;
 pub mod error;
 pub mod init;
 pub mod layers;

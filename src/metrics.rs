@@ -1,13 +1,37 @@
 //! Error metrics reported by `evaluate`.
 
+use crate::custom::{to_f64, CustomMetric};
 use crate::error::{Error, Result};
 use crate::real::Real;
 use ndarray::{ArrayView1, ArrayView2, Zip};
+use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum ErrorMetric {
     MeanAbsolutePercentageError,
     PercentCorrect,
+    /// A user's own metric, called once per batch.
+    Custom(Arc<dyn CustomMetric>),
+}
+
+/// A metric summed over batches so an epoch's value costs nothing extra:
+/// `value() = total / count`. Custom metrics are averaged over batches,
+/// weighted by their number of examples.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MetricSum {
+    pub total: f64,
+    pub count: f64,
+}
+
+impl MetricSum {
+    pub fn add(&mut self, other: MetricSum) {
+        self.total += other.total;
+        self.count += other.count;
+    }
+
+    pub fn value(&self) -> f64 {
+        self.total / self.count
+    }
 }
 
 impl ErrorMetric {
@@ -15,6 +39,53 @@ impl ErrorMetric {
         match self {
             ErrorMetric::MeanAbsolutePercentageError => "MeanAbsolutePercentageError",
             ErrorMetric::PercentCorrect => "PercentCorrect",
+            ErrorMetric::Custom(_) => "custom",
+        }
+    }
+
+    /// MAPE cannot be computed against a zero target; checked before
+    /// training so an epoch never fails halfway.
+    pub fn check_targets<T: Real>(&self, targets: ArrayView2<T>, argument: &str) -> Result<()> {
+        if matches!(self, ErrorMetric::MeanAbsolutePercentageError) && targets.iter().any(|&t| t == T::zero()) {
+            return Err(Error::value(
+                argument,
+                "MeanAbsolutePercentageError is undefined for a zero target",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The metric's numerator and denominator over one batch.
+    pub fn accumulate<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> Result<MetricSum> {
+        match self {
+            ErrorMetric::PercentCorrect => {
+                let correct = Zip::from(predictions.rows())
+                    .and(targets.rows())
+                    .fold(0usize, |count, p, t| count + usize::from(argmax(p) == argmax(t)));
+                Ok(MetricSum {
+                    total: correct as f64,
+                    count: predictions.nrows() as f64,
+                })
+            }
+            ErrorMetric::MeanAbsolutePercentageError => {
+                self.check_targets(targets, "targets")?;
+                let mut total = 0.0;
+                Zip::from(&predictions)
+                    .and(&targets)
+                    .for_each(|&p, &t| total += ((p - t) / t).abs().as_f64());
+                Ok(MetricSum {
+                    total,
+                    count: predictions.len() as f64,
+                })
+            }
+            ErrorMetric::Custom(custom) => {
+                let rows = predictions.nrows() as f64;
+                let value = custom.compute(to_f64(predictions).view(), to_f64(targets).view())?;
+                Ok(MetricSum {
+                    total: value * rows,
+                    count: rows,
+                })
+            }
         }
     }
 
@@ -34,27 +105,7 @@ impl ErrorMetric {
         if predictions.is_empty() {
             return Err(Error::value("predictions", "expected at least one example"));
         }
-        match self {
-            ErrorMetric::PercentCorrect => {
-                let correct = Zip::from(predictions.rows())
-                    .and(targets.rows())
-                    .fold(0usize, |count, p, t| count + usize::from(argmax(p) == argmax(t)));
-                Ok(correct as f64 / predictions.nrows() as f64)
-            }
-            ErrorMetric::MeanAbsolutePercentageError => {
-                if targets.iter().any(|&t| t == T::zero()) {
-                    return Err(Error::value(
-                        "targets",
-                        "MeanAbsolutePercentageError is undefined for a zero target",
-                    ));
-                }
-                let mut total = 0.0;
-                Zip::from(&predictions)
-                    .and(&targets)
-                    .for_each(|&p, &t| total += ((p - t) / t).abs().as_f64());
-                Ok(total / predictions.len() as f64)
-            }
-        }
+        Ok(self.accumulate(predictions, targets)?.value())
     }
 }
 

@@ -1,35 +1,43 @@
-//! The network and its training loop: every mini-batch goes forward and
-//! backward as matrices, through buffers allocated once per `train` call.
+//! The network: dense layers applied to whole batches. Forward and backward
+//! passes work on pre-allocated buffers (`workspace`); the training loop
+//! lives in `training`.
+
+mod state;
+mod training;
+mod workspace;
+
+pub use state::{LayerMoments, RngState};
+pub use training::{EarlyStopping, EpochRecord, Event, Monitor, TrainOptions, TrainReport};
 
 use crate::activations::Activation;
 use crate::costs::Cost;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
 use crate::layers::DenseLayer;
+use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::{MomentState, Optimizer};
 use crate::real::Real;
 use crate::regularizers::Regularizer;
-use ndarray::{s, Array, Array1, Array2, ArrayView2, Dimension, Zip};
-use rand::seq::SliceRandom;
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use std::ops::ControlFlow;
+use workspace::Workspace;
 
-/// Rows per forward pass in `predict`: large enough for an efficient matrix
-/// product, small enough that prediction never copies the whole data set.
-const PREDICT_CHUNK_ROWS: usize = 4096;
+/// Rows per forward pass when predicting or evaluating: large enough for an
+/// efficient matrix product, small enough never to copy the whole data set.
+const CHUNK_ROWS: usize = 4096;
 
 /// One dense layer as the user describes it, before it has parameters.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct LayerSpec {
     pub nodes: usize,
     pub activation: Activation,
     pub regularizer: Option<Regularizer>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct NetworkConfig {
     pub input_nodes: usize,
     pub hidden: Vec<LayerSpec>,
@@ -38,31 +46,6 @@ pub struct NetworkConfig {
     pub optimizer: Optimizer,
     pub initializer: Initializer,
     pub seed: u64,
-}
-
-/// What the training loop reports as it goes; the observer may answer
-/// `ControlFlow::Break` to stop after the batch (e.g. on Ctrl-C).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Event {
-    /// A mini-batch was applied. `cost` is its cost: mean example cost plus
-    /// the regularizers' penalties. Counters start at 1.
-    Batch {
-        epoch: usize,
-        batch: usize,
-        batches: usize,
-        examples: usize,
-        cost: f64,
-    },
-    /// An epoch finished; `cost` is the example-weighted mean of its batch costs.
-    Epoch { epoch: usize, cost: f64 },
-}
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TrainReport {
-    /// Mean cost of each completed epoch.
-    pub epoch_costs: Vec<f64>,
-    /// True when the observer stopped training early.
-    pub interrupted: bool,
 }
 
 /// (weights, biases) per layer, hidden layers first, output last.
@@ -83,88 +66,6 @@ pub struct Network<T> {
     pub rng: ChaCha8Rng,
 }
 
-/// Per-layer scratch space for one mini-batch.
-struct LayerBuffers<T> {
-    z: Array2<T>,
-    a: Array2<T>,
-    grad_a: Array2<T>,
-    grad_z: Array2<T>,
-    grad_weights: Array2<T>,
-    grad_biases: Array1<T>,
-}
-
-/// Every buffer the loop needs, sized for the largest batch, so nothing is
-/// allocated inside the batch loop.
-struct Workspace<T> {
-    inputs: Array2<T>,
-    targets: Array2<T>,
-    layers: Vec<LayerBuffers<T>>,
-}
-
-impl<T: Real> Workspace<T> {
-    fn new(network: &Network<T>, rows: usize, with_gradients: bool) -> Self {
-        let gradient_rows = if with_gradients { rows } else { 0 };
-        let layers = network
-            .layers
-            .iter()
-            .map(|layer| {
-                let (nodes, inputs) = layer.weights.dim();
-                let parameter_dim = if with_gradients { (nodes, inputs) } else { (0, 0) };
-                LayerBuffers {
-                    z: Array2::zeros((rows, nodes)),
-                    a: Array2::zeros((rows, nodes)),
-                    grad_a: Array2::zeros((gradient_rows, nodes)),
-                    grad_z: Array2::zeros((gradient_rows, nodes)),
-                    grad_weights: Array2::zeros(parameter_dim),
-                    grad_biases: Array1::zeros(parameter_dim.0),
-                }
-            })
-            .collect();
-        Workspace {
-            inputs: Array2::zeros((rows, network.input_nodes)),
-            targets: Array2::zeros((if with_gradients { rows } else { 0 }, network.outputs())),
-            layers,
-        }
-    }
-
-    /// Copies the selected examples into the batch buffers, normalizing and
-    /// converting to the network's precision in the same pass.
-    fn gather(
-        &mut self,
-        inputs: ArrayView2<f64>,
-        targets: Option<ArrayView2<f64>>,
-        rows: &[usize],
-        normalizer: Option<&Normalizer>,
-    ) -> Result<()> {
-        for (k, &i) in rows.iter().enumerate() {
-            let mut destination = self.inputs.row_mut(k);
-            match normalizer {
-                Some(normalizer) => normalizer.transform_row_into(inputs.row(i), &mut destination, T::lit)?,
-                None => Zip::from(&mut destination)
-                    .and(&inputs.row(i))
-                    .for_each(|d, &v| *d = T::lit(v)),
-            }
-            if let Some(targets) = targets {
-                Zip::from(&mut self.targets.row_mut(k))
-                    .and(&targets.row(i))
-                    .for_each(|d, &v| *d = T::lit(v));
-            }
-        }
-        Ok(())
-    }
-
-    fn output(&self, rows: usize) -> ArrayView2<'_, T> {
-        let last = self.layers.len() - 1;
-        self.layers[last].a.slice(s![..rows, ..])
-    }
-
-    fn gradients_are_finite(&self) -> bool {
-        self.layers.iter().all(|buffers| {
-            buffers.grad_weights.iter().all(|v| v.is_finite()) && buffers.grad_biases.iter().all(|v| v.is_finite())
-        })
-    }
-}
-
 impl<T: Real> Network<T> {
     pub fn new(config: &NetworkConfig) -> Result<Self> {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -175,15 +76,15 @@ impl<T: Real> Network<T> {
             layers.push(DenseLayer {
                 weights,
                 biases,
-                activation: spec.activation,
-                regularizer: spec.regularizer,
+                activation: spec.activation.clone(),
+                regularizer: spec.regularizer.clone(),
             });
             inputs = spec.nodes;
         }
         let mut network = Network {
             input_nodes: config.input_nodes,
             layers,
-            cost: config.cost,
+            cost: config.cost.clone(),
             optimizer: config.optimizer,
             optimizer_state: Vec::new(),
             step: 0,
@@ -205,7 +106,7 @@ impl<T: Real> Network<T> {
     /// row pass (`softmax_cross_entropy_row`) instead of the generic
     /// cost-gradient-then-Jacobian route.
     fn uses_fused_softmax_cross_entropy(&self) -> bool {
-        self.cost == Cost::CrossEntropy && self.output_layer().activation == Activation::Softmax
+        self.cost.is_cross_entropy() && self.output_layer().activation.is_softmax()
     }
 
     pub fn reset_optimizer_state(&mut self) {
@@ -222,10 +123,10 @@ impl<T: Real> Network<T> {
         self.step = 0;
     }
 
-    // ----- validation: everything a user passes is checked here, once -----
+    // ----- validation: what a user passes is checked here, once -----
 
-    /// `inputs` must be a non-empty, finite (examples × input nodes) array.
-    pub fn check_inputs(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
+    /// `inputs` must be a non-empty (examples × input nodes) array.
+    fn check_input_shape(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
         if inputs.nrows() == 0 {
             return Err(Error::value(
                 argument,
@@ -242,18 +143,23 @@ impl<T: Real> Network<T> {
                 ),
             ));
         }
-        check_finite(inputs, argument)
+        Ok(())
     }
 
-    /// `targets` must match `inputs` in examples and the output layer in
-    /// width, be finite, and be one-hot for CrossEntropy.
-    pub fn check_examples(&self, inputs: ArrayView2<f64>, targets: ArrayView2<f64>) -> Result<()> {
-        self.check_inputs(inputs, "inputs")?;
+    /// `targets` must match `inputs` in examples and the output layer in width.
+    fn check_example_shapes(
+        &self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        inputs_name: &str,
+        targets_name: &str,
+    ) -> Result<()> {
+        self.check_input_shape(inputs, inputs_name)?;
         if targets.nrows() != inputs.nrows() {
             return Err(Error::value(
-                "targets",
+                targets_name,
                 format!(
-                    "expected one target row per example: inputs has {} examples but targets has {}",
+                    "expected one target row per example: {inputs_name} has {} examples but {targets_name} has {}",
                     inputs.nrows(),
                     targets.nrows()
                 ),
@@ -261,7 +167,7 @@ impl<T: Real> Network<T> {
         }
         if targets.ncols() != self.outputs() {
             return Err(Error::value(
-                "targets",
+                targets_name,
                 format!(
                     "expected {} values per example (the output layer's nodes), got {}",
                     self.outputs(),
@@ -269,8 +175,7 @@ impl<T: Real> Network<T> {
                 ),
             ));
         }
-        check_finite(targets, "targets")?;
-        if self.cost == Cost::CrossEntropy && self.output_layer().activation != Activation::Softmax {
+        if self.cost.is_cross_entropy() && !self.output_layer().activation.is_softmax() {
             return Err(Error::value(
                 "output_layer",
                 format!(
@@ -279,98 +184,39 @@ impl<T: Real> Network<T> {
                 ),
             ));
         }
-        self.cost.check_targets(targets, "targets")
+        Ok(())
     }
 
-    pub fn check_training(
+    /// Inputs for prediction: right shape and finite.
+    pub fn check_inputs(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
+        self.check_input_shape(inputs, argument)?;
+        check_finite(inputs, argument)
+    }
+
+    /// Examples for training or evaluation: shapes, finite values, and what
+    /// the cost (one-hot for CrossEntropy) and metric (no zero target for
+    /// MAPE) require of the targets.
+    pub fn check_examples(
         &self,
         inputs: ArrayView2<f64>,
         targets: ArrayView2<f64>,
-        epochs: i64,
-        mini_batch_size: i64,
-    ) -> Result<(usize, usize)> {
-        let epochs = crate::error::require_positive("epochs", epochs)?;
-        let mini_batch_size = crate::error::require_positive("mini_batch_size", mini_batch_size)?;
-        self.check_examples(inputs, targets)?;
-        Ok((epochs, mini_batch_size))
+        inputs_name: &str,
+        targets_name: &str,
+        metric: Option<&ErrorMetric>,
+    ) -> Result<()> {
+        self.check_example_shapes(inputs, targets, inputs_name, targets_name)?;
+        check_finite(inputs, inputs_name)?;
+        check_finite(targets, targets_name)?;
+        self.cost.check_targets(targets, targets_name)?;
+        match metric {
+            Some(metric) => metric.check_targets(targets, targets_name),
+            None => Ok(()),
+        }
     }
 
-    // ----- training -----
+    // ----- forward and backward on the workspace -----
 
-    /// Trains on `inputs`/`targets`, already checked with `check_training`
-    /// and normalized by `normalizer` (fitted by the caller) batch by batch.
-    pub fn train(
-        &mut self,
-        inputs: ArrayView2<f64>,
-        targets: ArrayView2<f64>,
-        normalizer: Option<&Normalizer>,
-        epochs: usize,
-        mini_batch_size: usize,
-        observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
-    ) -> Result<TrainReport> {
-        self.check_examples(inputs, targets)?;
-        if let Some(normalizer) = normalizer {
-            normalizer.check_columns(inputs.ncols(), "inputs")?;
-        }
-        let examples = inputs.nrows();
-        let batch_rows = mini_batch_size.clamp(1, examples);
-        let batches = examples.div_ceil(batch_rows);
-        let mut workspace = Workspace::new(self, batch_rows, true);
-        let mut order: Vec<usize> = (0..examples).collect();
-        let mut report = TrainReport::default();
-        for epoch in 1..=epochs {
-            order.shuffle(&mut self.rng);
-            let mut weighted_cost = 0.0;
-            for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
-                let batch = batch_index + 1;
-                workspace.gather(inputs, Some(targets), rows, normalizer)?;
-                let cost = self.step_batch(&mut workspace, rows.len(), epoch, batch)?;
-                weighted_cost += cost * rows.len() as f64;
-                let event = Event::Batch {
-                    epoch,
-                    batch,
-                    batches,
-                    examples,
-                    cost,
-                };
-                if observer(event).is_break() {
-                    report.interrupted = true;
-                    return Ok(report);
-                }
-            }
-            let epoch_cost = weighted_cost / examples as f64;
-            report.epoch_costs.push(epoch_cost);
-            if observer(Event::Epoch {
-                epoch,
-                cost: epoch_cost,
-            })
-            .is_break()
-            {
-                report.interrupted = epoch < epochs;
-                return Ok(report);
-            }
-        }
-        Ok(report)
-    }
-
-    /// Forward, backward and one optimizer update for the batch in the
-    /// workspace's first `rows` rows. Returns the batch cost. A non-finite
-    /// cost or gradient stops training before the update is applied.
-    fn step_batch(&mut self, workspace: &mut Workspace<T>, rows: usize, epoch: usize, batch: usize) -> Result<f64> {
-        self.forward(workspace, rows);
-        let cost = self.batch_cost(workspace, rows);
-        if !cost.is_finite() {
-            return Err(Error::Diverged { epoch, batch, cost });
-        }
-        self.backward(workspace, rows);
-        if !workspace.gradients_are_finite() {
-            return Err(Error::Diverged { epoch, batch, cost });
-        }
-        self.apply_update(workspace);
-        Ok(cost)
-    }
-
-    fn forward(&self, workspace: &mut Workspace<T>, rows: usize) {
+    fn forward(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<()> {
         let Workspace {
             inputs,
             layers: buffers,
@@ -387,22 +233,26 @@ impl<T: Real> Network<T> {
                 input,
                 current.z.slice_mut(s![..rows, ..]),
                 current.a.slice_mut(s![..rows, ..]),
-            );
+            )?;
         }
+        Ok(())
     }
 
-    /// (1/m) Σ C_i + Σ_l R_l(W_l) for the batch just forwarded.
-    fn batch_cost(&self, workspace: &Workspace<T>, rows: usize) -> f64 {
+    /// Σ_i C_i over the batch just forwarded (not averaged).
+    fn batch_cost_sum(&self, workspace: &Workspace<T>, rows: usize) -> Result<f64> {
         let predictions = workspace.output(rows);
         let targets = workspace.targets.slice(s![..rows, ..]);
-        let example_cost = self.cost.total(predictions, targets).as_f64() / rows as f64;
-        let penalty: f64 = self.layers.iter().map(|layer| layer.penalty().as_f64()).sum();
-        example_cost + penalty
+        Ok(self.cost.total(predictions, targets)?.as_f64())
+    }
+
+    /// Σ_l R_l(W_l): the penalties added once to every batch's cost.
+    fn penalty(&self) -> Result<f64> {
+        self.layers.iter().map(|layer| layer.penalty().map(T::as_f64)).sum()
     }
 
     /// Fills every layer's gradient buffers: (1/m) Σ ∂C_i/∂θ plus the
     /// regularizer's gradient.
-    fn backward(&self, workspace: &mut Workspace<T>, rows: usize) {
+    fn backward(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<()> {
         let Workspace {
             inputs,
             targets,
@@ -422,13 +272,13 @@ impl<T: Real> Network<T> {
                     .for_each(|g, s, t| softmax_cross_entropy_row(g, s, t, scale));
             } else {
                 let mut grad_a = output.grad_a.slice_mut(s![..rows, ..]);
-                self.cost.gradient(predictions, targets, scale, grad_a.view_mut());
+                self.cost.gradient(predictions, targets, scale, grad_a.view_mut())?;
                 self.layers[last].activation.backward(
                     output.z.slice(s![..rows, ..]),
                     predictions,
                     grad_a.view(),
                     grad_z,
-                );
+                )?;
             }
         }
         for (l, layer) in self.layers.iter().enumerate().rev() {
@@ -444,7 +294,7 @@ impl<T: Real> Network<T> {
                 grad_z,
                 current.grad_weights.view_mut(),
                 current.grad_biases.view_mut(),
-            );
+            )?;
             if let Some(previous) = below.last_mut() {
                 let mut grad_a = previous.grad_a.slice_mut(s![..rows, ..]);
                 layer.input_gradient(grad_z, grad_a.view_mut());
@@ -453,72 +303,86 @@ impl<T: Real> Network<T> {
                     previous.a.slice(s![..rows, ..]),
                     grad_a.view(),
                     previous.grad_z.slice_mut(s![..rows, ..]),
-                );
+                )?;
             }
         }
+        Ok(())
     }
 
-    fn apply_update(&mut self, workspace: &Workspace<T>) {
-        self.step += 1;
-        let optimizer = self.optimizer;
-        let step = self.step;
-        for ((layer, state), buffers) in self
-            .layers
-            .iter_mut()
-            .zip(self.optimizer_state.iter_mut())
-            .zip(&workspace.layers)
-        {
-            optimizer.update(
-                as_flat_mut(&mut layer.weights),
-                buffers.grad_weights.as_slice().unwrap_or_default(),
-                &mut state.0,
-                step,
-            );
-            optimizer.update(
-                as_flat_mut(&mut layer.biases),
-                buffers.grad_biases.as_slice().unwrap_or_default(),
-                &mut state.1,
-                step,
-            );
-        }
-    }
-
-    // ----- inference and inspection -----
-
-    /// Outputs for every example, computed in chunks so memory stays bounded.
-    pub fn predict(&self, inputs: ArrayView2<f64>, normalizer: Option<&Normalizer>) -> Result<Array2<T>> {
-        self.check_inputs(inputs, "inputs")?;
+    /// Runs `visit` on consecutive chunks of the examples after a forward
+    /// pass, so prediction and evaluation never hold more than `CHUNK_ROWS`
+    /// rows of activations.
+    fn forward_in_chunks(
+        &self,
+        inputs: ArrayView2<f64>,
+        targets: Option<ArrayView2<f64>>,
+        normalizer: Option<&Normalizer>,
+        mut visit: impl FnMut(std::ops::Range<usize>, &Workspace<T>) -> Result<()>,
+    ) -> Result<()> {
         if let Some(normalizer) = normalizer {
             normalizer.check_columns(inputs.ncols(), "inputs")?;
         }
         let examples = inputs.nrows();
-        let chunk_rows = examples.min(PREDICT_CHUNK_ROWS);
-        let mut workspace = Workspace::new(self, chunk_rows, false);
-        let mut predictions = Array2::zeros((examples, self.outputs()));
+        let chunk_rows = examples.clamp(1, CHUNK_ROWS);
+        let mut workspace = Workspace::new(self, chunk_rows, targets.is_some(), false);
         let mut rows = Vec::with_capacity(chunk_rows);
         for start in (0..examples).step_by(chunk_rows) {
             let end = (start + chunk_rows).min(examples);
             rows.clear();
             rows.extend(start..end);
-            workspace.gather(inputs, None, &rows, normalizer)?;
-            self.forward(&mut workspace, rows.len());
-            predictions
-                .slice_mut(s![start..end, ..])
-                .assign(&workspace.output(rows.len()));
+            workspace.gather(inputs, targets, &rows, normalizer)?;
+            self.forward(&mut workspace, rows.len())?;
+            visit(start..end, &workspace)?;
         }
+        Ok(())
+    }
+
+    // ----- inference and inspection -----
+
+    /// Outputs for every example.
+    pub fn predict(&self, inputs: ArrayView2<f64>, normalizer: Option<&Normalizer>) -> Result<Array2<T>> {
+        self.check_inputs(inputs, "inputs")?;
+        let mut predictions = Array2::zeros((inputs.nrows(), self.outputs()));
+        self.forward_in_chunks(inputs, None, normalizer, |range, workspace| {
+            let rows = range.len();
+            predictions.slice_mut(s![range, ..]).assign(&workspace.output(rows));
+            Ok(())
+        })?;
         Ok(predictions)
     }
 
-    /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples,
-    /// without changing anything.
+    /// The training cost (1/m) Σ C_i + Σ R(W) and, with a metric, the
+    /// metric, over already-checked examples; changes nothing.
+    fn evaluate_checked(
+        &self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        normalizer: Option<&Normalizer>,
+        metric: Option<&ErrorMetric>,
+    ) -> Result<(f64, Option<f64>)> {
+        let mut cost_sum = 0.0;
+        let mut metric_sum = MetricSum::default();
+        self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
+            let rows = range.len();
+            cost_sum += self.batch_cost_sum(workspace, rows)?;
+            if let Some(metric) = metric {
+                metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
+            }
+            Ok(())
+        })?;
+        let cost = cost_sum / inputs.nrows() as f64 + self.penalty()?;
+        Ok((cost, metric.map(|_| metric_sum.value())))
+    }
+
+    /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples.
     pub fn compute_cost(
         &self,
         inputs: ArrayView2<f64>,
         targets: ArrayView2<f64>,
         normalizer: Option<&Normalizer>,
     ) -> Result<f64> {
-        let (workspace, rows) = self.forward_all(inputs, targets, normalizer)?;
-        Ok(self.batch_cost(&workspace, rows))
+        self.check_examples(inputs, targets, "inputs", "targets", None)?;
+        Ok(self.evaluate_checked(inputs, targets, normalizer, None)?.0)
     }
 
     /// The exact gradient one optimizer step would use if the examples
@@ -529,30 +393,16 @@ impl<T: Real> Network<T> {
         targets: ArrayView2<f64>,
         normalizer: Option<&Normalizer>,
     ) -> Result<Parameters<T>> {
-        let (mut workspace, rows) = self.forward_all(inputs, targets, normalizer)?;
-        self.backward(&mut workspace, rows);
-        Ok(workspace
-            .layers
-            .into_iter()
-            .map(|buffers| (buffers.grad_weights, buffers.grad_biases))
-            .collect())
-    }
-
-    fn forward_all(
-        &self,
-        inputs: ArrayView2<f64>,
-        targets: ArrayView2<f64>,
-        normalizer: Option<&Normalizer>,
-    ) -> Result<(Workspace<T>, usize)> {
-        self.check_examples(inputs, targets)?;
+        self.check_examples(inputs, targets, "inputs", "targets", None)?;
         if let Some(normalizer) = normalizer {
             normalizer.check_columns(inputs.ncols(), "inputs")?;
         }
         let rows: Vec<usize> = (0..inputs.nrows()).collect();
-        let mut workspace = Workspace::new(self, rows.len(), true);
+        let mut workspace = Workspace::new(self, rows.len(), true, true);
         workspace.gather(inputs, Some(targets), &rows, normalizer)?;
-        self.forward(&mut workspace, rows.len());
-        Ok((workspace, rows.len()))
+        self.forward(&mut workspace, rows.len())?;
+        self.backward(&mut workspace, rows.len())?;
+        Ok(workspace.into_gradients())
     }
 
     pub fn parameters(&self) -> Parameters<T> {
@@ -564,7 +414,7 @@ impl<T: Real> Network<T> {
 
     /// Replaces every layer's parameters after checking count, shapes and
     /// values; on error nothing changes. Optimizer state is kept.
-    pub fn set_parameters(&mut self, parameters: Vec<(ArrayView2<f64>, ndarray::ArrayView1<f64>)>) -> Result<()> {
+    pub fn set_parameters(&mut self, parameters: Vec<(ArrayView2<f64>, ArrayView1<f64>)>) -> Result<()> {
         if parameters.len() != self.layers.len() {
             return Err(Error::value(
                 "hidden_layers",
@@ -602,13 +452,21 @@ impl<T: Real> Network<T> {
                 ));
             }
             check_finite(weights.view(), "weights")?;
-            check_finite(biases.view().insert_axis(ndarray::Axis(0)), "biases")?;
+            check_finite(biases.view().insert_axis(Axis(0)), "biases")?;
         }
         for ((weights, biases), layer) in parameters.into_iter().zip(self.layers.iter_mut()) {
             layer.weights = weights.mapv(T::lit);
             layer.biases = biases.mapv(T::lit);
         }
         Ok(())
+    }
+
+    /// Puts back parameters taken with `parameters()` from this network.
+    fn restore_parameters(&mut self, parameters: Parameters<T>) {
+        for ((weights, biases), layer) in parameters.into_iter().zip(self.layers.iter_mut()) {
+            layer.weights = weights;
+            layer.biases = biases;
+        }
     }
 }
 
@@ -619,8 +477,8 @@ impl<T: Real> Network<T> {
 /// forms the large intermediate `−t / (s + ε)` on its own.
 fn softmax_cross_entropy_row<T: Real>(
     mut grad_z: ndarray::ArrayViewMut1<T>,
-    probabilities: ndarray::ArrayView1<T>,
-    targets: ndarray::ArrayView1<T>,
+    probabilities: ArrayView1<T>,
+    targets: ArrayView1<T>,
     scale: T,
 ) {
     let offset = T::lit(crate::costs::CROSS_ENTROPY_OFFSET);
@@ -648,15 +506,6 @@ pub fn check_finite(values: ArrayView2<f64>, argument: &str) -> Result<()> {
     } else {
         Err(Error::value(argument, "contains NaN or infinite values"))
     }
-}
-
-/// Parameters are created in standard layout and stay that way; the
-/// fallback re-lays an array out rather than panicking.
-fn as_flat_mut<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
-    if !array.is_standard_layout() {
-        *array = array.as_standard_layout().into_owned();
-    }
-    array.as_slice_mut().unwrap_or_default()
 }
 
 #[cfg(test)]

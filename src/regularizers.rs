@@ -1,15 +1,27 @@
 //! Weight penalties. They apply to weights only, never to biases.
 
+use crate::activations::assign_from_f64;
 use crate::costs::sign;
+use crate::custom::{to_f64, CustomRegularizer};
 use crate::error::{require_non_negative, Result};
 use crate::real::Real;
-use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
+use ndarray::{ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension, Zip};
+use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Regularizer {
-    L1Norm { penalty: f64 },
-    L2Norm { penalty: f64 },
-    ElasticNet { l1_penalty: f64, l2_penalty: f64 },
+    L1Norm {
+        penalty: f64,
+    },
+    L2Norm {
+        penalty: f64,
+    },
+    ElasticNet {
+        l1_penalty: f64,
+        l2_penalty: f64,
+    },
+    /// A user's own regularizer, called once per batch.
+    Custom(Arc<dyn CustomRegularizer>),
 }
 
 impl Regularizer {
@@ -37,16 +49,39 @@ impl Regularizer {
             Regularizer::L1Norm { .. } => "L1Norm",
             Regularizer::L2Norm { .. } => "L2Norm",
             Regularizer::ElasticNet { .. } => "ElasticNet",
+            Regularizer::Custom(_) => "custom",
         }
     }
 
-    /// (l1, l2) coefficients: every regularizer is an elastic net.
-    fn coefficients(&self) -> (f64, f64) {
+    /// (l1, l2) coefficients: every built-in regularizer is an elastic net.
+    pub fn coefficients(&self) -> (f64, f64) {
         match *self {
             Regularizer::L1Norm { penalty } => (penalty, 0.0),
             Regularizer::L2Norm { penalty } => (0.0, penalty),
             Regularizer::ElasticNet { l1_penalty, l2_penalty } => (l1_penalty, l2_penalty),
+            Regularizer::Custom(_) => (0.0, 0.0),
         }
+    }
+
+    /// R(W) of a layer's weights, including a custom regularizer's.
+    pub fn layer_penalty<T: Real>(&self, weights: ArrayView2<T>) -> Result<T> {
+        match self {
+            Regularizer::Custom(custom) => Ok(T::lit(custom.penalty(to_f64(weights).view())?)),
+            _ => Ok(self.penalty(weights)),
+        }
+    }
+
+    /// Adds R'(W) of a layer's weights to `gradient`, including a custom one.
+    pub fn add_layer_gradient<T: Real>(&self, weights: ArrayView2<T>, mut gradient: ArrayViewMut2<T>) -> Result<()> {
+        if let Regularizer::Custom(custom) = self {
+            let extra = custom.gradient(to_f64(weights).view())?;
+            let mut converted = ndarray::Array2::zeros(gradient.dim());
+            assign_from_f64(converted.view_mut(), extra, "regularizer")?;
+            gradient += &converted;
+            return Ok(());
+        }
+        self.add_gradient(weights, gradient);
+        Ok(())
     }
 
     /// R(W) = l1 · Σ|W| + l2/2 · ΣW².

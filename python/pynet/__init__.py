@@ -6,6 +6,7 @@ a ``DenseOutputLayer`` and an ``Optimizer``; the submodules hold the parts.
 
 from . import (
     activation_funcs,
+    callbacks,
     cost_funcs,
     error_metrics,
     layers,
@@ -14,13 +15,17 @@ from . import (
     regularizers,
     typing,
 )
+from .callbacks import EarlyStopping, History
 from .network import NeuralNetwork
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EarlyStopping",
+    "History",
     "NeuralNetwork",
     "activation_funcs",
+    "callbacks",
     "cost_funcs",
     "error_metrics",
     "layers",

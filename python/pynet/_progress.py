@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, Optional, TextIO
+
+if TYPE_CHECKING:
+    from .callbacks import History
 
 
 def _duration(seconds: float) -> str:
@@ -49,9 +52,19 @@ class Progress:
         self.stream.write("\r" + line + "\x1b[K")
         self.stream.flush()
 
-    def on_epoch(self, epoch: int, cost: float) -> None:
+    def on_epoch(
+        self,
+        epoch: int,
+        cost: float,
+        metric: Optional[float] = None,
+        val_cost: Optional[float] = None,
+        val_metric: Optional[float] = None,
+    ) -> None:
         now = time.perf_counter()
-        line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  cost {cost:.4f}  {_duration(now - self.epoch_started)}"
+        figures = [f"cost {cost:.4f}"]
+        figures += [f"{name} {value:.4f}" for name, value in
+                    (("metric", metric), ("val_cost", val_cost), ("val_metric", val_metric)) if value is not None]
+        line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  {'  '.join(figures)}  {_duration(now - self.epoch_started)}"
         prefix = "\r" if self.interactive else ""
         suffix = "\x1b[K\n" if self.interactive else "\n"
         self.stream.write(prefix + line + suffix)
@@ -59,9 +72,12 @@ class Progress:
         self.epoch_started = now
         self.epochs_done = epoch
 
-    def finish(self, completed_epochs: int) -> None:
+    def finish(self, history: History) -> None:
         total = time.perf_counter() - self.started
         if self.interactive:
             self.stream.write("\r\x1b[K")
-        self.stream.write(f"Trained {completed_epochs} epoch(s) in {_duration(total)}\n")
+        note = ", stopped early" if history.stopped_early else ""
+        if history.restored_epoch is not None:
+            note += f", restored the parameters of epoch {history.restored_epoch}"
+        self.stream.write(f"Trained {len(history)} epoch(s) in {_duration(total)}{note}\n")
         self.stream.flush()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import float_array, real
 from .typing import NDArray
 
@@ -32,7 +33,14 @@ __all__ = [
 
 
 class ActivationFunc(abc.ABC):
-    """Base class of activation functions."""
+    """Base class of activation functions.
+
+    A subclass of your own works in a network: implement ``compute`` and
+    ``derivative`` for a batch ``(m, n)``; ``derivative`` may return the
+    element-wise derivative ``(m, n)`` or the Jacobians ``(m, n, n)``. The
+    engine calls them once per mini-batch (the GIL is taken for the call),
+    so such a network trains more slowly than one of built-ins.
+    """
 
     @abc.abstractmethod
     def compute(self, v: Any) -> NDArray[np.float64]:
@@ -43,7 +51,7 @@ class ActivationFunc(abc.ABC):
         """The Jacobian of ``compute`` at a vector (or at each row of a batch)."""
 
 
-class _BuiltinActivation(ActivationFunc):
+class _BuiltinActivation(BuiltinComponent, ActivationFunc):
     """An activation computed by the engine."""
 
     _core: _core.Activation
@@ -56,9 +64,6 @@ class _BuiltinActivation(ActivationFunc):
 
     def derivative(self, v: Any) -> NDArray[np.float64]:
         return self._core.derivative(float_array(v, "v"))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class BinaryStep(_BuiltinActivation):
@@ -87,8 +92,8 @@ class ReLU(_BuiltinActivation):
     def leak(self) -> float:
         return self._core.leak
 
-    def __repr__(self) -> str:
-        return f"ReLU(leak={self.leak!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"leak": self.leak}
 
 
 class Sigmoid(_BuiltinActivation):

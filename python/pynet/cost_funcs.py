@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import float_array, real
 from .typing import NDArray
 
@@ -28,7 +29,12 @@ __all__ = [
 
 
 class CostFunc(abc.ABC):
-    """Base class of cost functions."""
+    """Base class of cost functions.
+
+    A subclass of your own works in a network: for a batch, ``compute(p, t)``
+    returns the mean cost per example and ``derivative(p, t)`` the ``(m, n)``
+    per-example gradients; the engine calls them once per mini-batch.
+    """
 
     @abc.abstractmethod
     def compute(self, p: Any, t: Any) -> float:
@@ -39,7 +45,7 @@ class CostFunc(abc.ABC):
         """The gradient of the cost with respect to the predictions ``p``."""
 
 
-class _BuiltinCost(CostFunc):
+class _BuiltinCost(BuiltinComponent, CostFunc):
     """A cost computed by the engine."""
 
     _core: _core.Cost
@@ -52,9 +58,6 @@ class _BuiltinCost(CostFunc):
 
     def derivative(self, p: Any, t: Any) -> NDArray[np.float64]:
         return self._core.derivative(float_array(p, "p"), float_array(t, "t"))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class CrossEntropy(_BuiltinCost):
@@ -82,8 +85,8 @@ class Huber(_BuiltinCost):
     def threshold(self) -> float:
         return self._core.threshold
 
-    def __repr__(self) -> str:
-        return f"Huber(threshold={self.threshold!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"threshold": self.threshold}
 
 
 class LogCosh(_BuiltinCost):

@@ -6,20 +6,26 @@ import abc
 from typing import Any
 
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import float_array
 
 __all__ = ["ErrorMetric", "MeanAbsolutePercentageError", "PercentCorrect"]
 
 
 class ErrorMetric(abc.ABC):
-    """Base class of error metrics."""
+    """Base class of error metrics.
+
+    A subclass of your own works in a network: ``compute(predictions,
+    targets)`` returns a float for a batch. During training it is called
+    once per mini-batch and averaged over the epoch, weighted by batch size.
+    """
 
     @abc.abstractmethod
     def compute(self, predictions: Any, targets: Any) -> float:
         """The metric over a batch of predictions and their targets."""
 
 
-class _BuiltinMetric(ErrorMetric):
+class _BuiltinMetric(BuiltinComponent, ErrorMetric):
     """A metric computed by the engine."""
 
     _core: _core.ErrorMetric
@@ -29,9 +35,6 @@ class _BuiltinMetric(ErrorMetric):
 
     def compute(self, predictions: Any, targets: Any) -> float:
         return self._core.compute(float_array(predictions, "predictions"), float_array(targets, "targets"))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class MeanAbsolutePercentageError(_BuiltinMetric):

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ._validation import instance, native, positive_integer
+from ._component import engine_component
+from ._validation import instance, positive_integer
 from .activation_funcs import ActivationFunc
 from .cost_funcs import CostFunc
 from .normalizers import Normalizer
@@ -54,8 +55,6 @@ class InputLayer(Layer):
     def __init__(self, nodes: int, normalizer: Optional[Normalizer]) -> None:
         super().__init__(nodes)
         self._normalizer = instance(normalizer, Normalizer, "normalizer", optional=True)
-        if normalizer is not None:
-            native(normalizer, "normalizer")
 
     @property
     def normalizer(self) -> Optional[Normalizer]:
@@ -108,8 +107,8 @@ class DenseLayer(Layer):
         self._position = position
 
     def _engine_spec(self) -> tuple[int, Any, Any]:
-        regularizer = None if self._regularizer is None else native(self._regularizer, "regularizer")
-        return (self._nodes, native(self._activation_func, "activation_func"), regularizer)
+        regularizer = None if self._regularizer is None else engine_component(self._regularizer)
+        return (self._nodes, engine_component(self._activation_func), regularizer)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.nodes}, {self.activation_func!r}, {self.regularizer!r})"

@@ -3,16 +3,21 @@ and exposes training, prediction and parameters."""
 
 from __future__ import annotations
 
+import copy
+import os
 import secrets
-from typing import Any, Optional, Sequence
+from typing import Any, BinaryIO, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _serialization
+from ._component import engine_component, is_builtin
 from ._progress import Progress
 from ._validation import float_array, instance, integer, native
+from .callbacks import EarlyStopping, EpochRecord, History
 from .error_metrics import ErrorMetric
 from .layers import DenseLayer, DenseOutputLayer, InputLayer
+from .normalizers import Normalizer
 from .optimizers import Optimizer
 from .typing import NDArray
 
@@ -81,8 +86,6 @@ class NeuralNetwork:
         instance(output_layer, DenseOutputLayer, "output_layer")
         instance(optimizer, Optimizer, "optimizer")
         instance(error_metric, ErrorMetric, "error_metric", optional=True)
-        if error_metric is not None:
-            native(error_metric, "error_metric")
         if seed is None:
             seed = secrets.randbits(63)
         seed = integer(seed, "seed")
@@ -95,7 +98,7 @@ class NeuralNetwork:
             input_layer._engine_spec(),
             [layer._engine_spec() for layer in hidden_layers],
             output_layer._engine_spec(),
-            native(output_layer.cost_func, "cost_func"),
+            engine_component(output_layer.cost_func),
             native(optimizer, "optimizer"),
             seed,
             initializer,
@@ -106,6 +109,7 @@ class NeuralNetwork:
         self._output_layer = output_layer
         self._optimizer = optimizer
         self._error_metric = error_metric
+        self.history: Optional[History] = None
         for position, layer in enumerate([*self._hidden_layers, output_layer]):
             layer._attach(self, position)
 
@@ -140,8 +144,21 @@ class NeuralNetwork:
         return np.dtype(self._core.dtype)
 
     def _normalizer_core(self) -> Any:
+        """The engine's normalizer, or None when there is none or it is a
+        custom one (which `_inputs` applies in Python instead)."""
         normalizer = self._input_layer.normalizer
-        return None if normalizer is None else native(normalizer, "normalizer")
+        return normalizer._core if normalizer is not None and is_builtin(normalizer) else None
+
+    def _custom_normalizer(self) -> Optional[Normalizer]:
+        normalizer = self._input_layer.normalizer
+        return normalizer if normalizer is not None and not is_builtin(normalizer) else None
+
+    def _inputs(self, inputs: Any, name: str) -> NDArray[np.float64]:
+        """Inputs as the engine takes them: float64, and already transformed
+        by a custom normalizer (built-in ones run inside the engine)."""
+        array = float_array(inputs, name)
+        custom = self._custom_normalizer()
+        return array if custom is None else float_array(custom.transform(array), name)
 
     # ----- training and inference -----
 
@@ -152,19 +169,31 @@ class NeuralNetwork:
         epochs: int,
         mini_batch_size: int,
         verbose: bool = True,
-    ) -> None:
+        *,
+        validation_data: Optional[tuple[Any, Any]] = None,
+        early_stopping: Optional[EarlyStopping] = None,
+    ) -> History:
         """Fits the input normalizer (if any) on ``inputs``, then trains.
 
         Each epoch shuffles the examples and walks them in mini-batches of
         ``mini_batch_size`` (the last may be smaller); each mini-batch is one
-        optimizer update. Runs in the engine with the GIL released.
+        optimizer update. Everything runs in the engine with the GIL released;
+        Ctrl-C stops within a fraction of a second, keeping the parameters of
+        the last completed batch (the exception carries ``.history``).
 
         Args:
             inputs: ``(examples, input nodes)`` array-like of real numbers.
             targets: ``(examples, output nodes)`` array-like of real numbers.
             epochs: passes over the data, > 0.
             mini_batch_size: examples per update, > 0.
-            verbose: print a progress line per epoch and a summary.
+            verbose: show progress (in place on a terminal, one line per
+                epoch otherwise) and a summary.
+            validation_data: ``(inputs, targets)`` evaluated after every epoch.
+            early_stopping: an ``EarlyStopping`` rule.
+
+        Returns:
+            The ``History`` of the completed epochs (also kept as
+            ``network.history``).
 
         Raises:
             ValueError: bad shapes, non-finite values, non-positive counts;
@@ -172,31 +201,54 @@ class NeuralNetwork:
             FloatingPointError: training diverged (non-finite cost); the
                 parameters are those before the offending batch.
         """
-        inputs = float_array(inputs, "inputs")
-        targets = float_array(targets, "targets")
         epochs = integer(epochs, "epochs")
         mini_batch_size = integer(mini_batch_size, "mini_batch_size")
-        progress = Progress(epochs) if verbose else None
-        epoch_costs, pending = self._core.train(
-            inputs,
-            targets,
-            epochs,
-            mini_batch_size,
-            self._normalizer_core(),
-            progress.on_batch if progress else None,
-            progress.on_epoch if progress else None,
-        )
+        instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
+        if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
+            raise TypeError("validation_data: expected a pair (inputs, targets)")
+        custom_normalizer = self._custom_normalizer()
+        backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
+        try:
+            if custom_normalizer is not None:
+                custom_normalizer.fit(float_array(inputs, "inputs"))
+            inputs = self._inputs(inputs, "inputs")
+            targets = float_array(targets, "targets")
+            validation = None
+            if validation_data is not None:
+                validation = (
+                    self._inputs(validation_data[0], "validation_data"),
+                    float_array(validation_data[1], "validation_data"),
+                )
+            progress = Progress(epochs) if verbose else None
+            records, stopped_early, restored_epoch, pending = self._core.train(
+                inputs,
+                targets,
+                epochs,
+                mini_batch_size,
+                self._normalizer_core(),
+                None if self._error_metric is None else engine_component(self._error_metric),
+                validation,
+                None if early_stopping is None else early_stopping._core,
+                progress.on_batch if progress else None,
+                progress.on_epoch if progress else None,
+            )
+        except (ValueError, TypeError):
+            if custom_normalizer is not None and backup is not None:
+                custom_normalizer.__dict__.update(backup)
+            raise
+        history = History([EpochRecord(*record) for record in records], stopped_early, restored_epoch)
+        self.history = history
         if progress is not None:
-            progress.finish(len(epoch_costs))
+            progress.finish(history)
         if pending is not None:
+            pending.history = history
             raise pending
+        return history
 
     def predict(self, inputs: Any) -> NDArray[Any]:
-        """Outputs for each example: shape ``(examples, output nodes)``.
-
-        Applies the input layer's fitted normalizer.
-        """
-        return self._core.predict(float_array(inputs, "inputs"), self._normalizer_core())
+        """Outputs for each example: shape ``(examples, output nodes)``, in
+        the network's dtype. Applies the input layer's fitted normalizer."""
+        return self._core.predict(self._inputs(inputs, "inputs"), self._normalizer_core())
 
     def evaluate(self, predictions: Any, targets: Any) -> float:
         """The error metric of ``predictions`` against ``targets``.
@@ -212,16 +264,35 @@ class NeuralNetwork:
         """The training cost over these examples: mean example cost plus the
         regularizers' penalties. Uses the fitted normalizer; changes nothing."""
         return self._core.compute_cost(
-            float_array(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
+            self._inputs(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
         )
 
     def compute_gradients(self, inputs: Any, targets: Any) -> Parameters:
         """The gradient one optimizer update would use if these examples were
         a mini-batch, structured like ``get_parameters()``."""
         gradients = self._core.compute_gradients(
-            float_array(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
+            self._inputs(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
         )
         return _split_layers(gradients)
+
+    # ----- saving -----
+
+    def save(self, file: Union[str, os.PathLike[str], BinaryIO]) -> None:
+        """Writes the whole network to one ``.npz`` file: architecture,
+        hyper-parameters, fitted normalizer, parameters, optimizer state and
+        random-stream position, so ``NeuralNetwork.load`` resumes training
+        exactly. Networks with custom components cannot be saved."""
+        _serialization.save(self, file)
+
+    @classmethod
+    def load(cls, file: Union[str, os.PathLike[str], BinaryIO]) -> NeuralNetwork:
+        """Reads a network written by ``save``. The file is parsed as data
+        only (no pickle); a damaged or foreign file raises ValueError."""
+        return _serialization.load(file)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (e.g. for multiprocessing) goes through the same file format.
+        return (_serialization.from_bytes, (_serialization.to_bytes(self),))
 
     # ----- parameters -----
 

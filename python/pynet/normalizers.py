@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import float_array
 from .typing import NDArray
 
@@ -22,7 +23,12 @@ __all__ = ["DecimalScaling", "MinMax", "Normalizer", "ZScore"]
 
 
 class Normalizer(abc.ABC):
-    """Base class of normalizers."""
+    """Base class of normalizers.
+
+    A subclass of your own works in a network: ``train`` calls ``fit`` on the
+    training inputs and ``transform`` on whole input arrays (which makes one
+    transformed copy per call), ``predict`` calls ``transform``.
+    """
 
     @abc.abstractmethod
     def fit(self, X: Any) -> None:
@@ -37,7 +43,7 @@ class Normalizer(abc.ABC):
         """Inverts ``transform``."""
 
 
-class _BuiltinNormalizer(Normalizer):
+class _BuiltinNormalizer(BuiltinComponent, Normalizer):
     """A normalizer computed by the engine; it holds its fitted state."""
 
     _core: _core.Normalizer
@@ -58,8 +64,28 @@ class _BuiltinNormalizer(Normalizer):
     def undo(self, X: Any) -> NDArray[np.float64]:
         return self._core.undo(float_array(X, "X"))
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    def get_state(self) -> dict[str, Any]:
+        """The fitted statistics (empty before ``fit``), for saving."""
+        state = self._core.get_state()
+        if state is None:
+            return {}
+        factor, offset, scale = state
+        names = ("factor", "offset", "scale")
+        return {name: value for name, value in zip(names, (factor, offset, scale)) if value is not None}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restores statistics from ``get_state``."""
+        if state:
+            self._core.set_state(**state)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_fitted, (type(self), self.get_state()))
+
+
+def _rebuild_fitted(cls: type, state: dict[str, Any]) -> Normalizer:
+    normalizer = cls()
+    normalizer.set_state(state)
+    return normalizer
 
 
 class DecimalScaling(_BuiltinNormalizer):

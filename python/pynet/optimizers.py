@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import abc
 
+from typing import Any
+
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import real
 
 __all__ = ["Adam", "GradientDescent", "Momentum", "Optimizer", "RMSProp"]
@@ -17,7 +20,7 @@ __all__ = ["Adam", "GradientDescent", "Momentum", "Optimizer", "RMSProp"]
 DEFAULT_EPSILON = 1e-9
 
 
-class Optimizer(abc.ABC):
+class Optimizer(BuiltinComponent, abc.ABC):
     """Base class of optimizers. The update itself runs in the engine."""
 
     _core: _core.Optimizer
@@ -45,8 +48,8 @@ class GradientDescent(Optimizer):
             epsilon=real(epsilon, "epsilon"),
         )
 
-    def __repr__(self) -> str:
-        return f"GradientDescent(learning_rate={self.learning_rate!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "epsilon": self.epsilon}
 
 
 class Momentum(Optimizer):
@@ -64,8 +67,8 @@ class Momentum(Optimizer):
     def decay_rate(self) -> float:
         return self._core.decay_rates[0]
 
-    def __repr__(self) -> str:
-        return f"Momentum(learning_rate={self.learning_rate!r}, decay_rate={self.decay_rate!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate, "epsilon": self.epsilon}
 
 
 class RMSProp(Optimizer):
@@ -83,8 +86,8 @@ class RMSProp(Optimizer):
     def decay_rate(self) -> float:
         return self._core.decay_rates[0]
 
-    def __repr__(self) -> str:
-        return f"RMSProp(learning_rate={self.learning_rate!r}, decay_rate={self.decay_rate!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate, "epsilon": self.epsilon}
 
 
 class Adam(Optimizer):
@@ -123,8 +126,10 @@ class Adam(Optimizer):
     def decay_rate2(self) -> float:
         return self._core.decay_rates[1]
 
-    def __repr__(self) -> str:
-        return (
-            f"Adam(learning_rate={self.learning_rate!r}, decay_rate1={self.decay_rate1!r}, "
-            f"decay_rate2={self.decay_rate2!r})"
-        )
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "learning_rate": self.learning_rate,
+            "decay_rate1": self.decay_rate1,
+            "decay_rate2": self.decay_rate2,
+            "epsilon": self.epsilon,
+        }

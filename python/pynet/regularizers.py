@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._component import BuiltinComponent
 from ._validation import float_array, real
 from .typing import NDArray
 
@@ -19,7 +20,11 @@ __all__ = ["ElasticNet", "L1Norm", "L2Norm", "Regularizer"]
 
 
 class Regularizer(abc.ABC):
-    """Base class of weight regularizers."""
+    """Base class of weight regularizers.
+
+    A subclass of your own works in a network: ``compute(W)`` returns the
+    penalty and ``derivative(W)`` its gradient; called once per mini-batch.
+    """
 
     @abc.abstractmethod
     def compute(self, weights: Any) -> float:
@@ -30,7 +35,7 @@ class Regularizer(abc.ABC):
         """The gradient R'(W), in the shape of ``weights``."""
 
 
-class _BuiltinRegularizer(Regularizer):
+class _BuiltinRegularizer(BuiltinComponent, Regularizer):
     """A regularizer computed by the engine."""
 
     _core: _core.Regularizer
@@ -56,8 +61,8 @@ class L1Norm(_BuiltinRegularizer):
     def penalty(self) -> float:
         return self._core.penalties[0]
 
-    def __repr__(self) -> str:
-        return f"L1Norm(penalty={self.penalty!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"penalty": self.penalty}
 
 
 class L2Norm(_BuiltinRegularizer):
@@ -74,8 +79,8 @@ class L2Norm(_BuiltinRegularizer):
     def penalty(self) -> float:
         return self._core.penalties[1]
 
-    def __repr__(self) -> str:
-        return f"L2Norm(penalty={self.penalty!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"penalty": self.penalty}
 
 
 class ElasticNet(_BuiltinRegularizer):
@@ -101,5 +106,5 @@ class ElasticNet(_BuiltinRegularizer):
     def l2_penalty(self) -> float:
         return self._core.penalties[1]
 
-    def __repr__(self) -> str:
-        return f"ElasticNet(l1_penalty={self.l1_penalty!r}, l2_penalty={self.l2_penalty!r})"
+    def get_config(self) -> dict[str, Any]:
+        return {"l1_penalty": self.l1_penalty, "l2_penalty": self.l2_penalty}

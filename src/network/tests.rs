@@ -2,6 +2,7 @@ use super::*;
 use crate::normalizers::NormalizerKind;
 use crate::optimizers::{Rule, DEFAULT_EPSILON};
 use ndarray::{array, Array2};
+use std::ops::ControlFlow;
 
 fn config(output: Activation, cost: Cost, rule: Rule, learning_rate: f64) -> NetworkConfig {
     NetworkConfig {
@@ -38,6 +39,17 @@ fn data() -> (Array2<f64>, Array2<f64>) {
     (inputs, targets)
 }
 
+fn options(epochs: usize, mini_batch_size: usize) -> TrainOptions<'static> {
+    TrainOptions {
+        epochs,
+        mini_batch_size,
+        normalizer: None,
+        metric: None,
+        validation: None,
+        early_stopping: None,
+    }
+}
+
 fn no_observer(_: Event) -> ControlFlow<()> {
     ControlFlow::Continue(())
 }
@@ -50,7 +62,8 @@ fn whole_network_gradient_matches_central_differences() {
         (Activation::Linear, Cost::LogCosh),
         (Activation::Softmax, Cost::Huber { threshold: 0.3 }),
     ] {
-        let network: Network<f64> = Network::new(&config(activation, cost, Rule::GradientDescent, 0.1)).unwrap();
+        let network: Network<f64> =
+            Network::new(&config(activation.clone(), cost.clone(), Rule::GradientDescent, 0.1)).unwrap();
         let (inputs, targets) = data();
         let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
         let h = 1e-6;
@@ -83,7 +96,7 @@ fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
     let before = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
     let mut batches_seen = Vec::new();
     let report = network
-        .train(inputs.view(), targets.view(), None, 50, 2, &mut |event| {
+        .train(inputs.view(), targets.view(), &options(50, 2), &mut |event| {
             if let Event::Batch { epoch: 1, batch, .. } = event {
                 batches_seen.push(batch);
             }
@@ -91,7 +104,7 @@ fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
         })
         .unwrap();
     assert_eq!(batches_seen, vec![1, 2, 3], "5 examples in batches of 2");
-    assert_eq!(report.epoch_costs.len(), 50);
+    assert_eq!(report.history.len(), 50);
     assert_eq!(network.step, 150);
     let after = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
     assert!(after < 0.5 * before, "cost {before} -> {after}");
@@ -109,9 +122,9 @@ fn batch_of_one_and_batch_larger_than_the_data_both_work() {
         ))
         .unwrap();
         let report = network
-            .train(inputs.view(), targets.view(), None, 2, batch, &mut no_observer)
+            .train(inputs.view(), targets.view(), &options(2, batch), &mut no_observer)
             .unwrap();
-        assert_eq!(report.epoch_costs.len(), 2);
+        assert_eq!(report.history.len(), 2);
         assert_eq!(network.step, if batch == 1 { 10 } else { 2 });
     }
 }
@@ -129,7 +142,7 @@ fn one_seed_gives_bit_identical_training() {
         cfg.seed = seed;
         let mut network: Network<f64> = Network::new(&cfg).unwrap();
         network
-            .train(inputs.view(), targets.view(), None, 3, 2, &mut no_observer)
+            .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
             .unwrap();
         network.parameters()
     };
@@ -164,7 +177,7 @@ fn prediction_in_chunks_equals_one_pass() {
         0.1,
     ))
     .unwrap();
-    let rows = PREDICT_CHUNK_ROWS * 2 + 17;
+    let rows = CHUNK_ROWS * 2 + 17;
     let inputs = Array2::from_shape_fn((rows, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
     let predictions = network.predict(inputs.view(), None).unwrap();
     let last = network.predict(inputs.slice(s![rows - 1.., ..]), None).unwrap();
@@ -182,7 +195,7 @@ fn divergence_is_reported_before_the_bad_update() {
     ))
     .unwrap();
     let error = network
-        .train(inputs.view(), targets.view(), None, 10, 5, &mut no_observer)
+        .train(inputs.view(), targets.view(), &options(10, 5), &mut no_observer)
         .unwrap_err();
     assert!(matches!(error, Error::Diverged { .. }), "{error:?}");
     for (weights, biases) in network.parameters() {
@@ -201,10 +214,15 @@ fn an_observer_can_stop_training_after_a_batch() {
     ))
     .unwrap();
     let report = network
-        .train(inputs.view(), targets.view(), None, 10, 1, &mut |event| match event {
-            Event::Batch { batch: 2, .. } => ControlFlow::Break(()),
-            _ => ControlFlow::Continue(()),
-        })
+        .train(
+            inputs.view(),
+            targets.view(),
+            &options(10, 1),
+            &mut |event| match event {
+                Event::Batch { batch: 2, .. } => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            },
+        )
         .unwrap();
     assert!(report.interrupted);
     assert_eq!(network.step, 2);
@@ -221,16 +239,21 @@ fn bad_examples_are_rejected_with_the_argument_named() {
     .unwrap();
     let (inputs, targets) = data();
     let message = |r: Result<()>| r.unwrap_err().to_string();
-    assert!(message(network.check_examples(inputs.slice(s![..0, ..]), targets.view())).starts_with("inputs"));
-    assert!(message(network.check_examples(inputs.view(), targets.slice(s![..2, ..]))).starts_with("targets"));
-    assert!(message(network.check_examples(inputs.slice(s![.., ..2]), targets.view())).contains("3 features"));
+    let check = |x: ArrayView2<f64>, t: ArrayView2<f64>| network.check_examples(x, t, "inputs", "targets", None);
+    assert!(message(check(inputs.slice(s![..0, ..]), targets.view())).starts_with("inputs"));
+    assert!(message(check(inputs.view(), targets.slice(s![..2, ..]))).starts_with("targets"));
+    assert!(message(check(inputs.slice(s![.., ..2]), targets.view())).contains("3 features"));
     let mut nan = inputs.clone();
     nan[[1, 1]] = f64::NAN;
-    assert!(message(network.check_examples(nan.view(), targets.view())).contains("NaN"));
+    assert!(message(check(nan.view(), targets.view())).contains("NaN"));
     let soft = targets.mapv(|t| t * 0.5);
-    assert!(message(network.check_examples(inputs.view(), soft.view())).contains("one-hot"));
-    assert!(network.check_training(inputs.view(), targets.view(), 0, 1).is_err());
-    assert!(network.check_training(inputs.view(), targets.view(), 1, -3).is_err());
+    assert!(message(check(inputs.view(), soft.view())).contains("one-hot"));
+    assert!(network
+        .check_training(inputs.view(), targets.view(), 0, 1, None, None, None)
+        .is_err());
+    assert!(network
+        .check_training(inputs.view(), targets.view(), 1, -3, None, None, None)
+        .is_err());
 }
 
 #[test]
@@ -265,10 +288,10 @@ fn float32_training_tracks_float64() {
     let mut single: Network<f32> = Network::new(&cfg).unwrap();
     let mut double: Network<f64> = Network::new(&cfg).unwrap();
     single
-        .train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer)
+        .train(inputs.view(), targets.view(), &options(5, 2), &mut no_observer)
         .unwrap();
     double
-        .train(inputs.view(), targets.view(), None, 5, 2, &mut no_observer)
+        .train(inputs.view(), targets.view(), &options(5, 2), &mut no_observer)
         .unwrap();
     for ((ws, _), (wd, _)) in single.parameters().iter().zip(double.parameters().iter()) {
         for (&a, &b) in ws.iter().zip(wd.iter()) {

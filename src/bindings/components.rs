@@ -1,0 +1,509 @@
+//! The built-in components as native classes: each wraps the engine's
+//! value and exposes the per-object methods the Python layer delegates to.
+
+use super::{as_batch, batch_to_python, same_shape};
+use crate::activations::Activation;
+use crate::costs::Cost;
+use crate::error::Error;
+use crate::metrics::ErrorMetric;
+use crate::network::{EarlyStopping, Monitor};
+use crate::normalizers::{Fitted, Normalizer, NormalizerKind};
+use crate::optimizers::{Optimizer, Rule};
+use crate::regularizers::Regularizer;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
+use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+
+#[pyclass(name = "Activation", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyActivation {
+    pub inner: Activation,
+}
+
+#[pymethods]
+impl PyActivation {
+    #[new]
+    #[pyo3(signature = (kind, leak=0.0))]
+    fn new(kind: &str, leak: f64) -> PyResult<Self> {
+        let inner = match kind {
+            "BinaryStep" => Activation::BinaryStep,
+            "Linear" => Activation::Linear,
+            "ReLU" => Activation::relu(leak)?,
+            "Sigmoid" => Activation::Sigmoid,
+            "SiLU" => Activation::SiLU,
+            "Softmax" => Activation::Softmax,
+            "Softplus" => Activation::Softplus,
+            "Tanh" => Activation::Tanh,
+            other => return Err(Error::value("kind", format!("unknown activation {other:?}")).into()),
+        };
+        Ok(PyActivation { inner })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn leak(&self) -> f64 {
+        match self.inner {
+            Activation::ReLU { leak } => leak,
+            _ => 0.0,
+        }
+    }
+
+    /// f(v) for a vector, or row by row for a batch.
+    fn compute<'py>(&self, py: Python<'py>, v: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let values = v.as_array();
+        let (batch, was_vector) = as_batch(&values, "v")?;
+        let mut out = Array2::zeros(batch.dim());
+        self.inner.activate(batch, out.view_mut())?;
+        Ok(batch_to_python(py, out, was_vector))
+    }
+
+    /// The Jacobian (n × n) at a vector, or one per row (m × n × n).
+    fn derivative<'py>(
+        &self,
+        py: Python<'py>,
+        v: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let values = v.as_array();
+        let (batch, was_vector) = as_batch(&values, "v")?;
+        let jacobians = self.inner.jacobians(batch);
+        let out = if was_vector {
+            jacobians.index_axis_move(Axis(0), 0).into_dyn()
+        } else {
+            jacobians.into_dyn()
+        };
+        Ok(out.into_pyarray(py))
+    }
+}
+
+#[pyclass(name = "Cost", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyCost {
+    pub inner: Cost,
+}
+
+#[pymethods]
+impl PyCost {
+    #[new]
+    #[pyo3(signature = (kind, threshold=1.0))]
+    fn new(kind: &str, threshold: f64) -> PyResult<Self> {
+        let inner = match kind {
+            "CrossEntropy" => Cost::CrossEntropy,
+            "Huber" => Cost::huber(threshold)?,
+            "LogCosh" => Cost::LogCosh,
+            "MeanAbsoluteError" => Cost::MeanAbsoluteError,
+            "MeanSquaredError" => Cost::MeanSquaredError,
+            other => return Err(Error::value("kind", format!("unknown cost {other:?}")).into()),
+        };
+        Ok(PyCost { inner })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn threshold(&self) -> f64 {
+        match self.inner {
+            Cost::Huber { threshold } => threshold,
+            _ => 0.0,
+        }
+    }
+
+    /// The cost of one example, or the mean cost per example of a batch.
+    fn compute(&self, p: PyReadonlyArrayDyn<'_, f64>, t: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
+        let (predictions, targets) = (p.as_array(), t.as_array());
+        let (p, t) = self.checked(&predictions, &targets)?;
+        Ok(self.inner.total(p, t)? / p.nrows() as f64)
+    }
+
+    /// ∂C/∂p for each example (not averaged over a batch).
+    fn derivative<'py>(
+        &self,
+        py: Python<'py>,
+        p: PyReadonlyArrayDyn<'py, f64>,
+        t: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let (predictions, targets) = (p.as_array(), t.as_array());
+        let (p, t) = self.checked(&predictions, &targets)?;
+        let mut out = Array2::zeros(p.dim());
+        self.inner.gradient(p, t, 1.0, out.view_mut())?;
+        Ok(batch_to_python(py, out, predictions.ndim() == 1))
+    }
+}
+
+impl PyCost {
+    fn checked<'a>(
+        &self,
+        predictions: &'a ArrayViewD<'a, f64>,
+        targets: &'a ArrayViewD<'a, f64>,
+    ) -> Result<(ArrayView2<'a, f64>, ArrayView2<'a, f64>), Error> {
+        same_shape(predictions, targets)?;
+        let (p, _) = as_batch(predictions, "p")?;
+        let (t, _) = as_batch(targets, "t")?;
+        self.inner.check_predictions(p, "p")?;
+        self.inner.check_targets(t, "t")?;
+        Ok((p, t))
+    }
+}
+
+#[pyclass(name = "Regularizer", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyRegularizer {
+    pub inner: Regularizer,
+}
+
+#[pymethods]
+impl PyRegularizer {
+    #[new]
+    #[pyo3(signature = (kind, l1_penalty=0.0, l2_penalty=0.0))]
+    fn new(kind: &str, l1_penalty: f64, l2_penalty: f64) -> PyResult<Self> {
+        let inner = match kind {
+            "L1Norm" => Regularizer::l1(l1_penalty)?,
+            "L2Norm" => Regularizer::l2(l2_penalty)?,
+            "ElasticNet" => Regularizer::elastic_net(l1_penalty, l2_penalty)?,
+            other => return Err(Error::value("kind", format!("unknown regularizer {other:?}")).into()),
+        };
+        Ok(PyRegularizer { inner })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    /// (l1, l2) coefficients.
+    #[getter]
+    fn penalties(&self) -> (f64, f64) {
+        self.inner.coefficients()
+    }
+
+    fn compute(&self, weights: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
+        let weights = weights.as_array();
+        check_weights(&weights)?;
+        Ok(self.inner.penalty(weights))
+    }
+
+    fn derivative<'py>(
+        &self,
+        py: Python<'py>,
+        weights: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let weights = weights.as_array();
+        check_weights(&weights)?;
+        let mut gradient = ndarray::ArrayD::zeros(weights.raw_dim());
+        self.inner.add_gradient(weights.view(), gradient.view_mut());
+        Ok(gradient.into_pyarray(py))
+    }
+}
+
+fn check_weights(weights: &ArrayViewD<f64>) -> Result<(), Error> {
+    if weights.iter().any(|w| !w.is_finite()) {
+        return Err(Error::value("weights", "contains NaN or infinite values"));
+    }
+    Ok(())
+}
+
+#[pyclass(name = "Optimizer", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyOptimizer {
+    pub inner: Optimizer,
+}
+
+#[pymethods]
+impl PyOptimizer {
+    #[new]
+    #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=1e-9))]
+    fn new(kind: &str, learning_rate: f64, decay_rate1: f64, decay_rate2: f64, epsilon: f64) -> PyResult<Self> {
+        let rule = match kind {
+            "GradientDescent" => Rule::GradientDescent,
+            "Momentum" => Rule::Momentum {
+                decay_rate: decay_rate1,
+            },
+            "RMSProp" => Rule::RMSProp {
+                decay_rate: decay_rate1,
+            },
+            "Adam" => Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            },
+            other => return Err(Error::value("kind", format!("unknown optimizer {other:?}")).into()),
+        };
+        Ok(PyOptimizer {
+            inner: Optimizer::new(rule, learning_rate, epsilon)?,
+        })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn learning_rate(&self) -> f64 {
+        self.inner.learning_rate
+    }
+
+    #[getter]
+    fn epsilon(&self) -> f64 {
+        self.inner.epsilon
+    }
+
+    /// (decay_rate1, decay_rate2); unused entries are 0.
+    #[getter]
+    fn decay_rates(&self) -> (f64, f64) {
+        match self.inner.rule {
+            Rule::GradientDescent => (0.0, 0.0),
+            Rule::Momentum { decay_rate } | Rule::RMSProp { decay_rate } => (decay_rate, 0.0),
+            Rule::Adam {
+                decay_rate1,
+                decay_rate2,
+            } => (decay_rate1, decay_rate2),
+        }
+    }
+}
+
+#[pyclass(name = "Normalizer", module = "pynet._core")]
+#[derive(Clone)]
+pub struct PyNormalizer {
+    pub inner: Normalizer,
+}
+
+#[pymethods]
+impl PyNormalizer {
+    #[new]
+    fn new(kind: &str) -> PyResult<Self> {
+        let kind = match kind {
+            "DecimalScaling" => NormalizerKind::DecimalScaling,
+            "MinMax" => NormalizerKind::MinMax,
+            "ZScore" => NormalizerKind::ZScore,
+            other => return Err(Error::value("kind", format!("unknown normalizer {other:?}")).into()),
+        };
+        Ok(PyNormalizer {
+            inner: Normalizer::new(kind),
+        })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    #[getter]
+    fn is_fitted(&self) -> bool {
+        self.inner.fitted.is_some()
+    }
+
+    /// Learns the statistics of `x`; a 1-D `x` is one feature.
+    fn fit(&mut self, py: Python<'_>, x: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
+        let values = x.as_array();
+        let columns = as_columns(&values)?;
+        let mut fitted = self.inner.clone();
+        py.detach(|| fitted.fit(columns.view()))?;
+        self.inner = fitted;
+        Ok(())
+    }
+
+    /// The fitted statistics: `None` before `fit`, else (factor, offset,
+    /// scale) with `factor` set for DecimalScaling and `offset`/`scale` for
+    /// MinMax and ZScore.
+    #[allow(clippy::type_complexity)]
+    fn get_state<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Option<(
+        Option<f64>,
+        Option<Bound<'py, PyArray1<f64>>>,
+        Option<Bound<'py, PyArray1<f64>>>,
+    )> {
+        self.inner.fitted.as_ref().map(|fitted| match fitted {
+            Fitted::Scale { factor } => (Some(*factor), None, None),
+            Fitted::Columns { offset, scale } => (
+                None,
+                Some(offset.clone().into_pyarray(py)),
+                Some(scale.clone().into_pyarray(py)),
+            ),
+        })
+    }
+
+    /// Restores statistics saved with `get_state`, after checking they fit
+    /// this kind of normalizer.
+    #[pyo3(signature = (factor=None, offset=None, scale=None))]
+    fn set_state(
+        &mut self,
+        factor: Option<f64>,
+        offset: Option<PyReadonlyArrayDyn<'_, f64>>,
+        scale: Option<PyReadonlyArrayDyn<'_, f64>>,
+    ) -> PyResult<()> {
+        let vector = |array: PyReadonlyArrayDyn<'_, f64>| -> Result<Array1<f64>, Error> {
+            array
+                .as_array()
+                .into_dimensionality::<Ix1>()
+                .map(|v| v.to_owned())
+                .map_err(|_| Error::value("normalizer_state", "expected 1-D statistics"))
+        };
+        let fitted = match (self.inner.kind, factor, offset, scale) {
+            (NormalizerKind::DecimalScaling, Some(factor), None, None) if factor.is_finite() && factor > 0.0 => {
+                Fitted::Scale { factor }
+            }
+            (NormalizerKind::MinMax | NormalizerKind::ZScore, None, Some(offset), Some(scale)) => {
+                let (offset, scale) = (vector(offset)?, vector(scale)?);
+                let valid = offset.len() == scale.len()
+                    && !offset.is_empty()
+                    && offset.iter().all(|v| v.is_finite())
+                    && scale.iter().all(|v| v.is_finite() && *v != 0.0);
+                if !valid {
+                    return Err(Error::value(
+                        "normalizer_state",
+                        "offset and scale must be finite, equally long, with a non-zero scale",
+                    )
+                    .into());
+                }
+                Fitted::Columns { offset, scale }
+            }
+            _ => {
+                return Err(Error::value(
+                    "normalizer_state",
+                    format!("these statistics do not belong to a {} normalizer", self.inner.name()),
+                )
+                .into())
+            }
+        };
+        self.inner.fitted = Some(fitted);
+        Ok(())
+    }
+
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArrayDyn<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let values = x.as_array();
+        let columns = as_columns(&values)?;
+        let out = py.detach(|| self.inner.transform(columns.view()))?;
+        Ok(out
+            .into_shape_with_order(values.raw_dim())
+            .map_err(|e| Error::value("X", e.to_string()))?
+            .into_pyarray(py))
+    }
+
+    fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        let values = x.as_array();
+        let columns = as_columns(&values)?;
+        let out = py.detach(|| self.inner.undo(columns.view()))?;
+        Ok(out
+            .into_shape_with_order(values.raw_dim())
+            .map_err(|e| Error::value("X", e.to_string()))?
+            .into_pyarray(py))
+    }
+}
+
+/// Normalizers see examples as rows; a vector is one feature column.
+fn as_columns<'a>(values: &'a ArrayViewD<'a, f64>) -> Result<ArrayView2<'a, f64>, Error> {
+    let columns = match values.ndim() {
+        1 => values
+            .view()
+            .into_dimensionality::<Ix1>()
+            .map(|v| v.insert_axis(Axis(1))),
+        2 => values.view().into_dimensionality::<Ix2>(),
+        n => {
+            return Err(Error::value(
+                "X",
+                format!("expected a 1-D or 2-D array, got a {n}-D array"),
+            ))
+        }
+    }
+    .map_err(|e| Error::value("X", e.to_string()))?;
+    if columns.is_empty() {
+        return Err(Error::value("X", "expected at least one value, got an empty array"));
+    }
+    crate::network::check_finite(columns, "X")?;
+    Ok(columns)
+}
+
+#[pyclass(name = "ErrorMetric", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyErrorMetric {
+    pub inner: ErrorMetric,
+}
+
+#[pymethods]
+impl PyErrorMetric {
+    #[new]
+    fn new(kind: &str) -> PyResult<Self> {
+        let inner = match kind {
+            "MeanAbsolutePercentageError" => ErrorMetric::MeanAbsolutePercentageError,
+            "PercentCorrect" => ErrorMetric::PercentCorrect,
+            other => return Err(Error::value("kind", format!("unknown error metric {other:?}")).into()),
+        };
+        Ok(PyErrorMetric { inner })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn compute(&self, predictions: PyReadonlyArrayDyn<'_, f64>, targets: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
+        let (predictions, targets) = (predictions.as_array(), targets.as_array());
+        same_shape(&predictions, &targets)?;
+        let (p, _) = as_batch(&predictions, "predictions")?;
+        let (t, _) = as_batch(&targets, "targets")?;
+        Ok(self.inner.compute(p, t)?)
+    }
+}
+
+#[pyclass(name = "EarlyStopping", module = "pynet._core", frozen)]
+#[derive(Clone)]
+pub struct PyEarlyStopping {
+    pub inner: EarlyStopping,
+}
+
+#[pymethods]
+impl PyEarlyStopping {
+    #[new]
+    #[pyo3(signature = (patience, min_delta, restore_best, monitor))]
+    fn new(patience: i64, min_delta: f64, restore_best: bool, monitor: &str) -> PyResult<Self> {
+        let monitor = match monitor {
+            "val_cost" => Monitor::ValidationCost,
+            "cost" => Monitor::TrainingCost,
+            other => {
+                return Err(Error::value(
+                    "monitor",
+                    format!("expected 'val_cost' or 'cost'. Received: monitor={other:?}"),
+                )
+                .into())
+            }
+        };
+        Ok(PyEarlyStopping {
+            inner: EarlyStopping::new(patience, min_delta, restore_best, monitor)?,
+        })
+    }
+
+    #[getter]
+    fn patience(&self) -> usize {
+        self.inner.patience
+    }
+
+    #[getter]
+    fn min_delta(&self) -> f64 {
+        self.inner.min_delta
+    }
+
+    #[getter]
+    fn restore_best(&self) -> bool {
+        self.inner.restore_best
+    }
+
+    #[getter]
+    fn monitor(&self) -> &'static str {
+        match self.inner.monitor {
+            Monitor::ValidationCost => "val_cost",
+            Monitor::TrainingCost => "cost",
+        }
+    }
+}

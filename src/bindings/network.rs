@@ -1,0 +1,474 @@
+//! `pynet._core.Network`: the engine's network in the chosen precision,
+//! trained and queried with the GIL released.
+
+use super::as_matrix;
+use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
+use super::custom::{CallbackErrors, Resolver};
+use crate::error::{require_positive, Error};
+use crate::init::Initializer;
+use crate::network::{
+    EpochRecord, Event, LayerMoments, LayerSpec, Network, NetworkConfig, Parameters, RngState, TrainOptions,
+};
+use crate::real::Real;
+use ndarray::{ArrayView1, Ix1, Ix2};
+use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The engine in the precision the user chose.
+enum Engine {
+    Double(Network<f64>),
+    Single(Network<f32>),
+}
+
+/// Runs `$body` with `$network` bound to the engine, whatever its precision.
+macro_rules! with_engine {
+    ($engine:expr, $network:ident => $body:expr) => {
+        match $engine {
+            Engine::Double($network) => $body,
+            Engine::Single($network) => $body,
+        }
+    };
+}
+
+/// How often training comes back to Python (for Ctrl-C and progress).
+const REPORT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Forwards training events to the Python callbacks, at most every
+/// `REPORT_INTERVAL` for batches, and checks for Ctrl-C each time. The first
+/// Python error (KeyboardInterrupt or a failing callback) stops training and
+/// is kept to be raised once the network is consistent again.
+struct ProgressBridge {
+    on_batch: Option<Py<PyAny>>,
+    on_epoch: Option<Py<PyAny>>,
+    last_report: Instant,
+    pending: Option<PyErr>,
+}
+
+impl ProgressBridge {
+    fn observe(&mut self, event: Event) -> ControlFlow<()> {
+        let outcome = match event {
+            Event::Batch {
+                epoch,
+                batch,
+                batches,
+                examples,
+                cost,
+            } => {
+                if batch != batches && self.last_report.elapsed() < REPORT_INTERVAL {
+                    return ControlFlow::Continue(());
+                }
+                self.last_report = Instant::now();
+                Python::attach(|py| {
+                    py.check_signals()?;
+                    if let Some(callback) = &self.on_batch {
+                        callback.call1(py, (epoch, batch, batches, examples, cost))?;
+                    }
+                    Ok(())
+                })
+            }
+            Event::Epoch(record) => Python::attach(|py| {
+                py.check_signals()?;
+                if let Some(callback) = &self.on_epoch {
+                    callback.call1(py, record_tuple(&record))?;
+                }
+                Ok(())
+            }),
+        };
+        match outcome {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                self.pending = Some(error);
+                ControlFlow::Break(())
+            }
+        }
+    }
+}
+
+type RecordTuple = (usize, f64, Option<f64>, Option<f64>, Option<f64>);
+
+fn record_tuple(record: &EpochRecord) -> RecordTuple {
+    (
+        record.epoch,
+        record.cost,
+        record.metric,
+        record.validation_cost,
+        record.validation_metric,
+    )
+}
+
+/// What `train` hands back: the epochs' records, whether early stopping
+/// ended training, the epoch whose parameters were restored, and the
+/// exception that interrupted training (for the caller to raise).
+type TrainOutcome = (Vec<RecordTuple>, bool, Option<usize>, Option<Py<PyAny>>);
+
+type PyLayerSpec<'py> = (i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
+type PyArrayPair<'py> = (PyReadonlyArrayDyn<'py, f64>, PyReadonlyArrayDyn<'py, f64>);
+
+#[pyclass(name = "Network", module = "pynet._core")]
+pub struct PyNetwork {
+    engine: Engine,
+    seed: u64,
+    initializer: Initializer,
+    errors: Arc<CallbackErrors>,
+}
+
+fn parameters_to_python<'py, T: Real + Element>(
+    py: Python<'py>,
+    parameters: Parameters<T>,
+) -> PyResult<Bound<'py, PyList>> {
+    let pairs: Vec<_> = parameters
+        .into_iter()
+        .map(|(weights, biases)| (weights.into_pyarray(py), biases.into_pyarray(py)))
+        .collect();
+    PyList::new(py, pairs)
+}
+
+fn moments_to_python<'py, T: Real + Element>(
+    py: Python<'py>,
+    moments: Vec<LayerMoments<T>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let layers: Vec<_> = moments
+        .into_iter()
+        .map(|(a, b, c, d)| {
+            (
+                PyArray1::from_vec(py, a),
+                PyArray1::from_vec(py, b),
+                PyArray1::from_vec(py, c),
+                PyArray1::from_vec(py, d),
+            )
+        })
+        .collect();
+    PyList::new(py, layers)
+}
+
+fn moments_from_python<T: Real>(
+    moments: &[(
+        PyReadonlyArrayDyn<'_, f64>,
+        PyReadonlyArrayDyn<'_, f64>,
+        PyReadonlyArrayDyn<'_, f64>,
+        PyReadonlyArrayDyn<'_, f64>,
+    )],
+) -> Result<Vec<LayerMoments<T>>, Error> {
+    let vector = |array: &PyReadonlyArrayDyn<'_, f64>| -> Result<Vec<T>, Error> {
+        let view = array.as_array();
+        let flat: ArrayView1<f64> = view
+            .into_dimensionality::<Ix1>()
+            .map_err(|_| Error::value("optimizer_state", "expected 1-D moment arrays"))?;
+        Ok(flat.iter().map(|&v| T::lit(v)).collect())
+    };
+    moments
+        .iter()
+        .map(|(a, b, c, d)| Ok((vector(a)?, vector(b)?, vector(c)?, vector(d)?)))
+        .collect()
+}
+
+impl PyNetwork {
+    fn layer_spec(resolver: &Resolver, spec: &PyLayerSpec<'_>) -> Result<LayerSpec, Error> {
+        Ok(LayerSpec {
+            nodes: require_positive("nodes", spec.0)?,
+            activation: resolver.activation(&spec.1),
+            regularizer: spec.2.as_ref().map(|r| resolver.regularizer(r)),
+        })
+    }
+
+    fn resolver(&self) -> Resolver {
+        Resolver {
+            errors: Arc::clone(&self.errors),
+        }
+    }
+}
+
+#[pymethods]
+impl PyNetwork {
+    #[new]
+    #[pyo3(signature = (input_nodes, hidden, output, cost, optimizer, seed, initializer="glorot_uniform", dtype="float64"))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        input_nodes: i64,
+        hidden: Vec<PyLayerSpec<'_>>,
+        output: PyLayerSpec<'_>,
+        cost: Bound<'_, PyAny>,
+        optimizer: PyRef<'_, PyOptimizer>,
+        seed: u64,
+        initializer: &str,
+        dtype: &str,
+    ) -> PyResult<Self> {
+        let initializer = match initializer {
+            "glorot_uniform" => Initializer::GlorotUniform,
+            "standard_normal" => Initializer::StandardNormal,
+            other => {
+                return Err(Error::value(
+                    "initializer",
+                    format!("expected 'glorot_uniform' or 'standard_normal'. Received: initializer={other:?}"),
+                )
+                .into())
+            }
+        };
+        let errors = Arc::new(CallbackErrors::default());
+        let resolver = Resolver {
+            errors: Arc::clone(&errors),
+        };
+        let config = NetworkConfig {
+            input_nodes: require_positive("nodes", input_nodes)?,
+            hidden: hidden
+                .iter()
+                .map(|spec| Self::layer_spec(&resolver, spec))
+                .collect::<Result<_, _>>()?,
+            output: Self::layer_spec(&resolver, &output)?,
+            cost: resolver.cost(&cost),
+            optimizer: optimizer.inner,
+            initializer,
+            seed,
+        };
+        let engine = match dtype {
+            "float64" => Engine::Double(Network::new(&config)?),
+            "float32" => Engine::Single(Network::new(&config)?),
+            other => {
+                return Err(Error::value(
+                    "dtype",
+                    format!("expected 'float64' or 'float32'. Received: dtype={other:?}"),
+                )
+                .into())
+            }
+        };
+        Ok(PyNetwork {
+            engine,
+            seed,
+            initializer,
+            errors,
+        })
+    }
+
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        match self.engine {
+            Engine::Double(_) => "float64",
+            Engine::Single(_) => "float32",
+        }
+    }
+
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    #[getter]
+    fn initializer(&self) -> &'static str {
+        self.initializer.name()
+    }
+
+    /// Optimizer updates applied so far.
+    #[getter]
+    fn step(&self) -> u64 {
+        with_engine!(&self.engine, network => network.step)
+    }
+
+    /// Trains with the GIL released; see `NeuralNetwork.train`.
+    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn train<'py>(
+        &mut self,
+        py: Python<'py>,
+        inputs: PyReadonlyArrayDyn<'py, f64>,
+        targets: PyReadonlyArrayDyn<'py, f64>,
+        epochs: i64,
+        mini_batch_size: i64,
+        normalizer: Option<Bound<'py, PyNormalizer>>,
+        metric: Option<Bound<'py, PyAny>>,
+        validation: Option<PyArrayPair<'py>>,
+        early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
+        on_batch: Option<Py<PyAny>>,
+        on_epoch: Option<Py<PyAny>>,
+    ) -> PyResult<TrainOutcome> {
+        let (inputs, targets) = (inputs.as_array(), targets.as_array());
+        let inputs = as_matrix(&inputs, "inputs")?;
+        let targets = as_matrix(&targets, "targets")?;
+        let validation_arrays = validation.as_ref().map(|(x, y)| (x.as_array(), y.as_array()));
+        let validation = match &validation_arrays {
+            Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_matrix(y, "validation_data")?)),
+            None => None,
+        };
+        let metric = metric.map(|m| self.resolver().metric(&m));
+        let early_stopping = early_stopping.map(|e| e.inner);
+        let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
+        let mut bridge = ProgressBridge {
+            on_batch,
+            on_epoch,
+            last_report: Instant::now(),
+            pending: None,
+        };
+        let engine = &mut self.engine;
+        let outcome = py.detach(|| {
+            let (epochs, mini_batch_size) = with_engine!(&*engine, network => network.check_training(
+                inputs, targets, epochs, mini_batch_size, metric.as_ref(), validation, early_stopping.as_ref()
+            ))?;
+            if let Some(normalizer) = fitted.as_mut() {
+                normalizer.fit(inputs)?;
+            }
+            let options = TrainOptions {
+                epochs,
+                mini_batch_size,
+                normalizer: fitted.as_ref(),
+                metric: metric.as_ref(),
+                validation,
+                early_stopping,
+            };
+            let mut observer = |event| bridge.observe(event);
+            Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
+        });
+        // A failed check leaves everything untouched, the normalizer included.
+        let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
+        if let (Some(normalizer), Some(fitted)) = (normalizer, fitted) {
+            normalizer.borrow_mut().inner = fitted;
+        }
+        let report = training.map_err(|e| self.errors.to_py_err(e))?;
+        let pending = bridge.pending.map(|error| error.into_value(py).into_any());
+        let records = report.history.iter().map(record_tuple).collect();
+        Ok((records, report.stopped_early, report.restored_epoch, pending))
+    }
+
+    #[pyo3(signature = (inputs, normalizer=None))]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: PyReadonlyArrayDyn<'py, f64>,
+        normalizer: Option<PyRef<'py, PyNormalizer>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inputs = inputs.as_array();
+        let inputs = as_matrix(&inputs, "inputs")?;
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let convert = |e| self.errors.to_py_err(e);
+        Ok(match &self.engine {
+            Engine::Double(network) => py
+                .detach(|| network.predict(inputs, normalizer.as_ref()))
+                .map_err(convert)?
+                .into_pyarray(py)
+                .into_any(),
+            Engine::Single(network) => py
+                .detach(|| network.predict(inputs, normalizer.as_ref()))
+                .map_err(convert)?
+                .into_pyarray(py)
+                .into_any(),
+        })
+    }
+
+    #[pyo3(signature = (inputs, targets, normalizer=None))]
+    fn compute_cost(
+        &self,
+        py: Python<'_>,
+        inputs: PyReadonlyArrayDyn<'_, f64>,
+        targets: PyReadonlyArrayDyn<'_, f64>,
+        normalizer: Option<PyRef<'_, PyNormalizer>>,
+    ) -> PyResult<f64> {
+        let (inputs, targets) = (inputs.as_array(), targets.as_array());
+        let inputs = as_matrix(&inputs, "inputs")?;
+        let targets = as_matrix(&targets, "targets")?;
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let engine = &self.engine;
+        py.detach(|| with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())))
+            .map_err(|e| self.errors.to_py_err(e))
+    }
+
+    #[pyo3(signature = (inputs, targets, normalizer=None))]
+    fn compute_gradients<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: PyReadonlyArrayDyn<'py, f64>,
+        targets: PyReadonlyArrayDyn<'py, f64>,
+        normalizer: Option<PyRef<'py, PyNormalizer>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let (inputs, targets) = (inputs.as_array(), targets.as_array());
+        let inputs = as_matrix(&inputs, "inputs")?;
+        let targets = as_matrix(&targets, "targets")?;
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let convert = |e| self.errors.to_py_err(e);
+        match &self.engine {
+            Engine::Double(network) => parameters_to_python(
+                py,
+                py.detach(|| network.compute_gradients(inputs, targets, normalizer.as_ref()))
+                    .map_err(convert)?,
+            ),
+            Engine::Single(network) => parameters_to_python(
+                py,
+                py.detach(|| network.compute_gradients(inputs, targets, normalizer.as_ref()))
+                    .map_err(convert)?,
+            ),
+        }
+    }
+
+    /// Copies of (weights, biases) per layer, hidden layers first.
+    fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match &self.engine {
+            Engine::Double(network) => parameters_to_python(py, network.parameters()),
+            Engine::Single(network) => parameters_to_python(py, network.parameters()),
+        }
+    }
+
+    /// Replaces every layer's (weights, biases), hidden layers first.
+    fn set_parameters(&mut self, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
+        let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
+        let mut views = Vec::with_capacity(arrays.len());
+        for (weights, biases) in &arrays {
+            let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
+                Error::value(
+                    "weights",
+                    format!("expected a 2-D array, got shape {:?}", weights.shape()),
+                )
+            })?;
+            let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
+                Error::value(
+                    "biases",
+                    format!("expected a 1-D array, got shape {:?}", biases.shape()),
+                )
+            })?;
+            views.push((weights, biases));
+        }
+        with_engine!(&mut self.engine, network => network.set_parameters(views))?;
+        Ok(())
+    }
+
+    /// (step, [(weights m, weights v, biases m, biases v) per layer]).
+    fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+        match &self.engine {
+            Engine::Double(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
+            Engine::Single(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn set_optimizer_state(
+        &mut self,
+        step: u64,
+        moments: Vec<(
+            PyReadonlyArrayDyn<'_, f64>,
+            PyReadonlyArrayDyn<'_, f64>,
+            PyReadonlyArrayDyn<'_, f64>,
+            PyReadonlyArrayDyn<'_, f64>,
+        )>,
+    ) -> PyResult<()> {
+        match &mut self.engine {
+            Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
+            Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
+        }
+        Ok(())
+    }
+
+    /// The shuffling stream's position: (32-byte key, stream, word position).
+    fn get_rng_state<'py>(&self, py: Python<'py>) -> (Bound<'py, pyo3::types::PyBytes>, u64, u128) {
+        let state = with_engine!(&self.engine, network => network.rng_state());
+        (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos)
+    }
+
+    fn set_rng_state(&mut self, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
+        let seed: [u8; 32] = key
+            .try_into()
+            .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
+        let state = RngState { seed, stream, word_pos };
+        with_engine!(&mut self.engine, network => network.set_rng_state(state));
+        Ok(())
+    }
+}

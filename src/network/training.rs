@@ -1,0 +1,325 @@
+//! The training loop: shuffle, walk mini-batches, update, record each epoch,
+//! and optionally stop early when the monitored cost stops improving.
+
+use super::workspace::Workspace;
+use super::{Network, Parameters};
+use crate::error::{require_non_negative, require_positive, Error, Result};
+use crate::metrics::{ErrorMetric, MetricSum};
+use crate::normalizers::Normalizer;
+use crate::real::Real;
+use ndarray::{Array, ArrayView2, Dimension};
+use rand::seq::SliceRandom;
+use std::ops::ControlFlow;
+
+/// Which cost early stopping watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Monitor {
+    ValidationCost,
+    TrainingCost,
+}
+
+/// Stop when the monitored cost has not improved by more than `min_delta`
+/// for `patience` consecutive epochs; with `restore_best`, end training with
+/// the parameters of the best epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    pub patience: usize,
+    pub min_delta: f64,
+    pub restore_best: bool,
+    pub monitor: Monitor,
+}
+
+impl EarlyStopping {
+    pub fn new(patience: i64, min_delta: f64, restore_best: bool, monitor: Monitor) -> Result<Self> {
+        let patience = usize::try_from(patience).map_err(|_| {
+            Error::value(
+                "patience",
+                format!("expected an integer >= 0. Received: patience={patience}"),
+            )
+        })?;
+        Ok(EarlyStopping {
+            patience,
+            min_delta: require_non_negative("min_delta", min_delta)?,
+            restore_best,
+            monitor,
+        })
+    }
+}
+
+/// Everything `train` needs besides the data.
+#[derive(Clone, Debug)]
+pub struct TrainOptions<'a> {
+    pub epochs: usize,
+    pub mini_batch_size: usize,
+    /// Fitted already; applied to every batch.
+    pub normalizer: Option<&'a Normalizer>,
+    /// Recorded per epoch, on the training batches and on validation data.
+    pub metric: Option<&'a ErrorMetric>,
+    pub validation: Option<(ArrayView2<'a, f64>, ArrayView2<'a, f64>)>,
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// One epoch of history. `cost` and `metric` are averaged over the epoch's
+/// mini-batches as they were trained (each measured before its update, as
+/// Keras reports them); the validation figures use the parameters at the end
+/// of the epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub cost: f64,
+    pub metric: Option<f64>,
+    pub validation_cost: Option<f64>,
+    pub validation_metric: Option<f64>,
+}
+
+/// What the training loop reports as it goes; the observer may answer
+/// `ControlFlow::Break` to stop (e.g. on Ctrl-C).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Event {
+    /// A mini-batch was applied; `cost` is its cost (mean example cost plus
+    /// penalties). Counters start at 1.
+    Batch {
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        examples: usize,
+        cost: f64,
+    },
+    Epoch(EpochRecord),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainReport {
+    /// One record per completed epoch.
+    pub history: Vec<EpochRecord>,
+    /// The observer stopped training before the last epoch ended.
+    pub interrupted: bool,
+    /// Early stopping ended training before `epochs`.
+    pub stopped_early: bool,
+    /// The epoch whose parameters the network holds after early stopping
+    /// restored the best ones.
+    pub restored_epoch: Option<usize>,
+}
+
+/// Early stopping's memory: the best monitored cost so far and, when asked,
+/// the parameters that achieved it.
+struct Stopper<T> {
+    config: EarlyStopping,
+    best_cost: f64,
+    best_epoch: usize,
+    epochs_without_improvement: usize,
+    best_parameters: Option<Parameters<T>>,
+}
+
+impl<T: Real> Stopper<T> {
+    fn new(config: EarlyStopping) -> Self {
+        Stopper {
+            config,
+            best_cost: f64::INFINITY,
+            best_epoch: 0,
+            epochs_without_improvement: 0,
+            best_parameters: None,
+        }
+    }
+
+    /// Records an epoch; true when training should stop.
+    fn should_stop(&mut self, record: &EpochRecord, network: &Network<T>) -> bool {
+        let cost = match self.config.monitor {
+            Monitor::ValidationCost => record.validation_cost.unwrap_or(record.cost),
+            Monitor::TrainingCost => record.cost,
+        };
+        if cost < self.best_cost - self.config.min_delta {
+            self.best_cost = cost;
+            self.best_epoch = record.epoch;
+            self.epochs_without_improvement = 0;
+            if self.config.restore_best {
+                self.best_parameters = Some(network.parameters());
+            }
+            false
+        } else {
+            self.epochs_without_improvement += 1;
+            self.epochs_without_improvement >= self.config.patience.max(1)
+        }
+    }
+}
+
+impl<T: Real> Network<T> {
+    /// Checks every training argument; on success `train` cannot fail on
+    /// account of its input. Returns (epochs, mini_batch_size).
+    pub fn check_training(
+        &self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        epochs: i64,
+        mini_batch_size: i64,
+        metric: Option<&ErrorMetric>,
+        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
+        early_stopping: Option<&EarlyStopping>,
+    ) -> Result<(usize, usize)> {
+        let epochs = require_positive("epochs", epochs)?;
+        let mini_batch_size = require_positive("mini_batch_size", mini_batch_size)?;
+        self.check_examples(inputs, targets, "inputs", "targets", metric)?;
+        if let Some((validation_inputs, validation_targets)) = validation {
+            self.check_examples(
+                validation_inputs,
+                validation_targets,
+                "validation_data",
+                "validation_data",
+                metric,
+            )?;
+        }
+        if let Some(stopping) = early_stopping {
+            if stopping.monitor == Monitor::ValidationCost && validation.is_none() {
+                return Err(Error::value(
+                    "early_stopping",
+                    "it monitors the validation cost, so train needs validation_data=(inputs, targets)",
+                ));
+            }
+        }
+        Ok((epochs, mini_batch_size))
+    }
+
+    /// Trains on examples already checked with `check_training`.
+    pub fn train(
+        &mut self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        options: &TrainOptions,
+        observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
+    ) -> Result<TrainReport> {
+        self.check_example_shapes(inputs, targets, "inputs", "targets")?;
+        if let Some(normalizer) = options.normalizer {
+            normalizer.check_columns(inputs.ncols(), "inputs")?;
+        }
+        let examples = inputs.nrows();
+        let batch_rows = options.mini_batch_size.clamp(1, examples);
+        let batches = examples.div_ceil(batch_rows);
+        let mut workspace = Workspace::new(self, batch_rows, true, true);
+        let mut order: Vec<usize> = (0..examples).collect();
+        let mut stopper = options.early_stopping.map(Stopper::new);
+        let mut report = TrainReport::default();
+        for epoch in 1..=options.epochs {
+            order.shuffle(&mut self.rng);
+            let mut cost_sum = 0.0;
+            let mut metric_sum = MetricSum::default();
+            for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
+                let batch = batch_index + 1;
+                workspace.gather(inputs, Some(targets), rows, options.normalizer)?;
+                let (cost, batch_metric) = self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
+                cost_sum += cost * rows.len() as f64;
+                if let Some(batch_metric) = batch_metric {
+                    metric_sum.add(batch_metric);
+                }
+                let event = Event::Batch {
+                    epoch,
+                    batch,
+                    batches,
+                    examples,
+                    cost,
+                };
+                if observer(event).is_break() {
+                    report.interrupted = true;
+                    return Ok(report);
+                }
+            }
+            let mut record = EpochRecord {
+                epoch,
+                cost: cost_sum / examples as f64,
+                metric: options.metric.map(|_| metric_sum.value()),
+                validation_cost: None,
+                validation_metric: None,
+            };
+            if let Some((validation_inputs, validation_targets)) = options.validation {
+                let (cost, metric) = self.evaluate_checked(
+                    validation_inputs,
+                    validation_targets,
+                    options.normalizer,
+                    options.metric,
+                )?;
+                record.validation_cost = Some(cost);
+                record.validation_metric = metric;
+            }
+            report.history.push(record);
+            let stop = stopper.as_mut().is_some_and(|s| s.should_stop(&record, self));
+            if observer(Event::Epoch(record)).is_break() {
+                report.interrupted = epoch < options.epochs;
+                return Ok(report);
+            }
+            if stop {
+                report.stopped_early = epoch < options.epochs;
+                break;
+            }
+        }
+        if let Some(stopper) = stopper {
+            let last_epoch = report.history.last().map_or(0, |r| r.epoch);
+            if let Some(best) = stopper.best_parameters.filter(|_| stopper.best_epoch != last_epoch) {
+                self.restore_parameters(best);
+                report.restored_epoch = Some(stopper.best_epoch);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Forward, backward and one optimizer update for the batch in the
+    /// workspace's first `rows` rows. Returns the batch cost and metric,
+    /// measured before the update. A non-finite cost or gradient stops
+    /// training before the update is applied.
+    fn step_batch(
+        &mut self,
+        workspace: &mut Workspace<T>,
+        rows: usize,
+        metric: Option<&ErrorMetric>,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<(f64, Option<MetricSum>)> {
+        self.forward(workspace, rows)?;
+        let cost = self.batch_cost_sum(workspace, rows)? / rows as f64 + self.penalty()?;
+        if !cost.is_finite() {
+            return Err(Error::Diverged { epoch, batch, cost });
+        }
+        let batch_metric = match metric {
+            Some(metric) => Some(metric.accumulate(workspace.output(rows), workspace.targets(rows))?),
+            None => None,
+        };
+        self.backward(workspace, rows)?;
+        if !workspace.gradients_are_finite() {
+            return Err(Error::Diverged { epoch, batch, cost });
+        }
+        self.apply_update(workspace);
+        Ok((cost, batch_metric))
+    }
+
+    fn apply_update(&mut self, workspace: &Workspace<T>) {
+        self.step += 1;
+        let optimizer = self.optimizer;
+        let step = self.step;
+        for ((layer, state), buffers) in self
+            .layers
+            .iter_mut()
+            .zip(self.optimizer_state.iter_mut())
+            .zip(&workspace.layers)
+        {
+            optimizer.update(
+                as_flat_mut(&mut layer.weights),
+                buffers.grad_weights.as_slice().unwrap_or_default(),
+                &mut state.0,
+                step,
+            );
+            optimizer.update(
+                as_flat_mut(&mut layer.biases),
+                buffers.grad_biases.as_slice().unwrap_or_default(),
+                &mut state.1,
+                step,
+            );
+        }
+    }
+}
+
+/// Parameters are created in standard layout and stay that way; the
+/// fallback re-lays an array out rather than panicking.
+fn as_flat_mut<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
+    if !array.is_standard_layout() {
+        *array = array.as_standard_layout().into_owned();
+    }
+    array.as_slice_mut().unwrap_or_default()
+}

@@ -1,0 +1,102 @@
+//! Every buffer a forward/backward pass needs, sized once for the largest
+//! batch so nothing is allocated inside the batch loop.
+
+use super::{Network, Parameters};
+use crate::error::Result;
+use crate::normalizers::Normalizer;
+use crate::real::Real;
+use ndarray::{s, Array1, Array2, ArrayView2, Zip};
+
+/// Scratch space of one layer.
+pub(super) struct LayerBuffers<T> {
+    pub z: Array2<T>,
+    pub a: Array2<T>,
+    pub grad_a: Array2<T>,
+    pub grad_z: Array2<T>,
+    pub grad_weights: Array2<T>,
+    pub grad_biases: Array1<T>,
+}
+
+pub(super) struct Workspace<T> {
+    pub inputs: Array2<T>,
+    pub targets: Array2<T>,
+    pub layers: Vec<LayerBuffers<T>>,
+}
+
+impl<T: Real> Workspace<T> {
+    /// Buffers for batches of up to `rows` examples; gradient buffers only
+    /// when the workspace will be used for training.
+    pub fn new(network: &Network<T>, rows: usize, with_targets: bool, with_gradients: bool) -> Self {
+        let gradient_rows = if with_gradients { rows } else { 0 };
+        let layers = network
+            .layers
+            .iter()
+            .map(|layer| {
+                let (nodes, inputs) = layer.weights.dim();
+                let parameter_dim = if with_gradients { (nodes, inputs) } else { (0, 0) };
+                LayerBuffers {
+                    z: Array2::zeros((rows, nodes)),
+                    a: Array2::zeros((rows, nodes)),
+                    grad_a: Array2::zeros((gradient_rows, nodes)),
+                    grad_z: Array2::zeros((gradient_rows, nodes)),
+                    grad_weights: Array2::zeros(parameter_dim),
+                    grad_biases: Array1::zeros(parameter_dim.0),
+                }
+            })
+            .collect();
+        Workspace {
+            inputs: Array2::zeros((rows, network.input_nodes)),
+            targets: Array2::zeros((if with_targets { rows } else { 0 }, network.outputs())),
+            layers,
+        }
+    }
+
+    /// Copies the selected examples into the batch buffers, normalizing and
+    /// converting to the network's precision in the same pass.
+    pub fn gather(
+        &mut self,
+        inputs: ArrayView2<f64>,
+        targets: Option<ArrayView2<f64>>,
+        rows: &[usize],
+        normalizer: Option<&Normalizer>,
+    ) -> Result<()> {
+        for (k, &i) in rows.iter().enumerate() {
+            let mut destination = self.inputs.row_mut(k);
+            match normalizer {
+                Some(normalizer) => normalizer.transform_row_into(inputs.row(i), &mut destination, T::lit)?,
+                None => Zip::from(&mut destination)
+                    .and(&inputs.row(i))
+                    .for_each(|d, &v| *d = T::lit(v)),
+            }
+            if let Some(targets) = targets {
+                Zip::from(&mut self.targets.row_mut(k))
+                    .and(&targets.row(i))
+                    .for_each(|d, &v| *d = T::lit(v));
+            }
+        }
+        Ok(())
+    }
+
+    /// The output layer's activations for the first `rows` examples.
+    pub fn output(&self, rows: usize) -> ArrayView2<'_, T> {
+        let last = self.layers.len() - 1;
+        self.layers[last].a.slice(s![..rows, ..])
+    }
+
+    pub fn targets(&self, rows: usize) -> ArrayView2<'_, T> {
+        self.targets.slice(s![..rows, ..])
+    }
+
+    pub fn gradients_are_finite(&self) -> bool {
+        self.layers.iter().all(|buffers| {
+            buffers.grad_weights.iter().all(|v| v.is_finite()) && buffers.grad_biases.iter().all(|v| v.is_finite())
+        })
+    }
+
+    pub fn into_gradients(self) -> Parameters<T> {
+        self.layers
+            .into_iter()
+            .map(|buffers| (buffers.grad_weights, buffers.grad_biases))
+            .collect()
+    }
+}
