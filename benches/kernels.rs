@@ -9,7 +9,7 @@ use pynet::costs::Cost;
 use pynet::init::Initializer;
 use pynet::layers::DenseLayer;
 use pynet::linalg::{gemm, gemm_flops};
-use pynet::network::{Event, LayerSpec, Network, NetworkConfig};
+use pynet::network::{Event, LayerSpec, Network, NetworkConfig, TrainOptions};
 use pynet::optimizers::{Optimizer, Rule, DEFAULT_EPSILON};
 use pynet::regularizers::Regularizer;
 use rand::{Rng, SeedableRng};
@@ -102,15 +102,22 @@ fn dense_layer(c: &mut Criterion) {
         let mut grad_b = Array1::zeros(HIDDEN);
         group.throughput(Throughput::Elements(gemm_flops(batch, INPUTS, HIDDEN) as u64));
         group.bench_with_input(BenchmarkId::new("forward", batch), &batch, |b, _| {
-            b.iter(|| layer.forward(inputs.view(), z.view_mut(), a.view_mut()))
+            b.iter(|| {
+                layer
+                    .forward(inputs.view(), z.view_mut(), a.view_mut())
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
         });
         group.throughput(Throughput::Elements(2 * gemm_flops(batch, INPUTS, HIDDEN) as u64));
         group.bench_with_input(BenchmarkId::new("backward", batch), &batch, |b, _| {
             b.iter(|| {
                 layer
                     .activation
-                    .backward(z.view(), a.view(), incoming.view(), grad_z.view_mut());
-                layer.parameter_gradients(inputs.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut());
+                    .backward(z.view(), a.view(), incoming.view(), grad_z.view_mut())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                layer
+                    .parameter_gradients(inputs.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut())
+                    .unwrap_or_else(|e| panic!("{e}"));
             })
         });
     }
@@ -157,11 +164,19 @@ fn training_epoch(c: &mut Criterion) {
     for batch in [32, 256] {
         let mut network = seed_network();
         group.bench_with_input(BenchmarkId::new("batch", batch), &batch, |b, &batch| {
+            let options = TrainOptions {
+                epochs: 1,
+                mini_batch_size: batch,
+                normalizer: None,
+                metric: None,
+                validation: None,
+                early_stopping: None,
+            };
             b.iter(|| {
                 let mut observer = |_: Event| ControlFlow::Continue(());
                 black_box(
                     network
-                        .train(inputs.view(), targets.view(), None, 1, batch, &mut observer)
+                        .train(inputs.view(), targets.view(), &options, &mut observer)
                         .unwrap_or_else(|e| panic!("{e}")),
                 )
             })

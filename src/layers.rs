@@ -115,7 +115,8 @@ mod tests {
         let mut grad_z = Array2::zeros((2, 2));
         layer
             .activation
-            .backward(z.view(), a.view(), g.view(), grad_z.view_mut());
+            .backward(z.view(), a.view(), g.view(), grad_z.view_mut())
+            .unwrap();
         let mut grad_w = Array2::zeros((2, 3));
         let mut grad_b = Array1::zeros(2);
         let mut grad_x = Array2::zeros((2, 3));

@@ -7,7 +7,7 @@ mod training;
 mod workspace;
 
 pub use state::{LayerMoments, RngState};
-pub use training::{EarlyStopping, EpochRecord, Event, Monitor, TrainOptions, TrainReport};
+pub use training::{check_counts, EarlyStopping, EpochRecord, Event, Monitor, TrainOptions, TrainReport};
 
 use crate::activations::Activation;
 use crate::costs::Cost;

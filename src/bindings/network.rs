@@ -7,7 +7,8 @@ use super::custom::{CallbackErrors, Resolver};
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
 use crate::network::{
-    EpochRecord, Event, LayerMoments, LayerSpec, Network, NetworkConfig, Parameters, RngState, TrainOptions,
+    check_counts, EpochRecord, Event, LayerMoments, LayerSpec, Network, NetworkConfig, Parameters, RngState,
+    TrainOptions,
 };
 use crate::real::Real;
 use ndarray::{ArrayView1, Ix1, Ix2};
@@ -107,6 +108,13 @@ type TrainOutcome = (Vec<RecordTuple>, bool, Option<usize>, Option<Py<PyAny>>);
 
 type PyLayerSpec<'py> = (i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
 type PyArrayPair<'py> = (PyReadonlyArrayDyn<'py, f64>, PyReadonlyArrayDyn<'py, f64>);
+/// One layer's optimizer moments as NumPy arrays (see `LayerMoments`).
+type PyMoments<'py> = (
+    PyReadonlyArrayDyn<'py, f64>,
+    PyReadonlyArrayDyn<'py, f64>,
+    PyReadonlyArrayDyn<'py, f64>,
+    PyReadonlyArrayDyn<'py, f64>,
+);
 
 #[pyclass(name = "Network", module = "pynet._core")]
 pub struct PyNetwork {
@@ -145,14 +153,7 @@ fn moments_to_python<'py, T: Real + Element>(
     PyList::new(py, layers)
 }
 
-fn moments_from_python<T: Real>(
-    moments: &[(
-        PyReadonlyArrayDyn<'_, f64>,
-        PyReadonlyArrayDyn<'_, f64>,
-        PyReadonlyArrayDyn<'_, f64>,
-        PyReadonlyArrayDyn<'_, f64>,
-    )],
-) -> Result<Vec<LayerMoments<T>>, Error> {
+fn moments_from_python<T: Real>(moments: &[PyMoments<'_>]) -> Result<Vec<LayerMoments<T>>, Error> {
     let vector = |array: &PyReadonlyArrayDyn<'_, f64>| -> Result<Vec<T>, Error> {
         let view = array.as_array();
         let flat: ArrayView1<f64> = view
@@ -301,22 +302,22 @@ impl PyNetwork {
             last_report: Instant::now(),
             pending: None,
         };
+        let (epochs, mini_batch_size) = check_counts(epochs, mini_batch_size)?;
         let engine = &mut self.engine;
         let outcome = py.detach(|| {
-            let (epochs, mini_batch_size) = with_engine!(&*engine, network => network.check_training(
-                inputs, targets, epochs, mini_batch_size, metric.as_ref(), validation, early_stopping.as_ref()
-            ))?;
-            if let Some(normalizer) = fitted.as_mut() {
-                normalizer.fit(inputs)?;
-            }
-            let options = TrainOptions {
+            let mut options = TrainOptions {
                 epochs,
                 mini_batch_size,
-                normalizer: fitted.as_ref(),
+                normalizer: None,
                 metric: metric.as_ref(),
                 validation,
                 early_stopping,
             };
+            with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
+            if let Some(normalizer) = fitted.as_mut() {
+                normalizer.fit(inputs)?;
+            }
+            options.normalizer = fitted.as_ref();
             let mut observer = |event| bridge.observe(event);
             Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
         });
@@ -439,17 +440,7 @@ impl PyNetwork {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn set_optimizer_state(
-        &mut self,
-        step: u64,
-        moments: Vec<(
-            PyReadonlyArrayDyn<'_, f64>,
-            PyReadonlyArrayDyn<'_, f64>,
-            PyReadonlyArrayDyn<'_, f64>,
-            PyReadonlyArrayDyn<'_, f64>,
-        )>,
-    ) -> PyResult<()> {
+    fn set_optimizer_state(&mut self, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
         match &mut self.engine {
             Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
             Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,

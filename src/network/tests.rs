@@ -1,4 +1,5 @@
 use super::*;
+use crate::metrics::ErrorMetric;
 use crate::normalizers::NormalizerKind;
 use crate::optimizers::{Rule, DEFAULT_EPSILON};
 use ndarray::{array, Array2};
@@ -248,12 +249,8 @@ fn bad_examples_are_rejected_with_the_argument_named() {
     assert!(message(check(nan.view(), targets.view())).contains("NaN"));
     let soft = targets.mapv(|t| t * 0.5);
     assert!(message(check(inputs.view(), soft.view())).contains("one-hot"));
-    assert!(network
-        .check_training(inputs.view(), targets.view(), 0, 1, None, None, None)
-        .is_err());
-    assert!(network
-        .check_training(inputs.view(), targets.view(), 1, -3, None, None, None)
-        .is_err());
+    assert!(check_counts(0, 1).is_err());
+    assert!(check_counts(1, -3).is_err());
 }
 
 #[test]
@@ -298,4 +295,136 @@ fn float32_training_tracks_float64() {
             assert!((f64::from(a) - b).abs() < 1e-5, "{a} vs {b}");
         }
     }
+}
+
+#[test]
+fn history_records_cost_and_metric_before_each_update() {
+    let (inputs, targets) = data();
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::GradientDescent,
+        0.5,
+    ))
+    .unwrap();
+    let metric = ErrorMetric::PercentCorrect;
+    let expected_cost = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let predictions = network.predict(inputs.view(), None).unwrap();
+    let expected_metric = metric.compute(predictions.view(), targets.view()).unwrap();
+    let options = TrainOptions {
+        metric: Some(&metric),
+        validation: Some((inputs.view(), targets.view())),
+        ..options(1, 5)
+    };
+    let report = network
+        .train(inputs.view(), targets.view(), &options, &mut no_observer)
+        .unwrap();
+    let record = report.history[0];
+    // One full batch: the epoch's figures are those before its only update.
+    assert!((record.cost - expected_cost).abs() < 1e-12);
+    assert_eq!(record.metric, Some(expected_metric));
+    // Validation uses the parameters after the epoch.
+    let after = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    assert!((record.validation_cost.unwrap() - after).abs() < 1e-12);
+}
+
+#[test]
+fn early_stopping_stops_and_restores_the_best_epoch() {
+    let (inputs, targets) = data();
+    // A validation set whose labels contradict the training labels: its
+    // cost rises as training fits the training set.
+    let flipped = targets.mapv(|t| 1.0 - t);
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::Adam {
+            decay_rate1: 0.9,
+            decay_rate2: 0.999,
+        },
+        0.05,
+    ))
+    .unwrap();
+    let stopping = EarlyStopping::new(2, 0.0, true, Monitor::ValidationCost).unwrap();
+    let mut snapshots = Vec::new();
+    let options = TrainOptions {
+        validation: Some((inputs.view(), flipped.view())),
+        early_stopping: Some(stopping),
+        ..options(50, 5)
+    };
+    let parameters_before = network.parameters();
+    let report = network
+        .train(inputs.view(), targets.view(), &options, &mut |event| {
+            if let Event::Epoch(_) = event {
+                snapshots.push(());
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(report.stopped_early);
+    assert!(report.history.len() < 50);
+    let costs: Vec<f64> = report.history.iter().map(|r| r.validation_cost.unwrap()).collect();
+    let best = costs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let best_epoch = costs.iter().position(|&c| c == best).unwrap() + 1;
+    assert_eq!(report.restored_epoch, Some(best_epoch).filter(|&e| e != costs.len()));
+    let restored_cost = network.compute_cost(inputs.view(), flipped.view(), None).unwrap();
+    assert!((restored_cost - best).abs() < 1e-12, "{restored_cost} vs {best}");
+    assert_ne!(network.parameters(), parameters_before);
+}
+
+#[test]
+fn early_stopping_on_validation_cost_needs_validation_data() {
+    let (inputs, targets) = data();
+    let network: Network<f64> = Network::new(&config(
+        Activation::Linear,
+        Cost::MeanSquaredError,
+        Rule::GradientDescent,
+        0.1,
+    ))
+    .unwrap();
+    let options = TrainOptions {
+        early_stopping: Some(EarlyStopping::new(1, 0.0, true, Monitor::ValidationCost).unwrap()),
+        ..options(1, 1)
+    };
+    let error = network
+        .check_training(inputs.view(), targets.view(), &options)
+        .unwrap_err();
+    assert!(error.to_string().starts_with("early_stopping"));
+    assert!(EarlyStopping::new(-1, 0.0, true, Monitor::TrainingCost).is_err());
+    assert!(EarlyStopping::new(1, -0.5, true, Monitor::TrainingCost).is_err());
+}
+
+#[test]
+fn a_restored_checkpoint_resumes_training_bit_for_bit() {
+    let (inputs, targets) = data();
+    let rule = Rule::Adam {
+        decay_rate1: 0.9,
+        decay_rate2: 0.999,
+    };
+    let mut straight: Network<f64> =
+        Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
+    straight
+        .train(inputs.view(), targets.view(), &options(4, 2), &mut no_observer)
+        .unwrap();
+
+    let mut first: Network<f64> = Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
+    first
+        .train(inputs.view(), targets.view(), &options(2, 2), &mut no_observer)
+        .unwrap();
+    let mut resumed: Network<f64> = Network::new(&NetworkConfig {
+        seed: 999,
+        ..config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)
+    })
+    .unwrap();
+    let parameters = first.parameters();
+    resumed
+        .set_parameters(parameters.iter().map(|(w, b)| (w.view(), b.view())).collect())
+        .unwrap();
+    resumed
+        .set_optimizer_moments(first.step, first.optimizer_moments())
+        .unwrap();
+    resumed.set_rng_state(first.rng_state());
+    resumed
+        .train(inputs.view(), targets.view(), &options(2, 2), &mut no_observer)
+        .unwrap();
+    assert_eq!(resumed.parameters(), straight.parameters());
 }

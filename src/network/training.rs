@@ -46,6 +46,14 @@ impl EarlyStopping {
     }
 }
 
+/// Checks the user's epoch count and mini-batch size: (epochs, mini_batch_size).
+pub fn check_counts(epochs: i64, mini_batch_size: i64) -> Result<(usize, usize)> {
+    Ok((
+        require_positive("epochs", epochs)?,
+        require_positive("mini_batch_size", mini_batch_size)?,
+    ))
+}
+
 /// Everything `train` needs besides the data.
 #[derive(Clone, Debug)]
 pub struct TrainOptions<'a> {
@@ -144,39 +152,33 @@ impl<T: Real> Stopper<T> {
 }
 
 impl<T: Real> Network<T> {
-    /// Checks every training argument; on success `train` cannot fail on
-    /// account of its input. Returns (epochs, mini_batch_size).
+    /// Checks the data and options of a training run; after this succeeds
+    /// `train` cannot fail on account of its input.
     pub fn check_training(
         &self,
         inputs: ArrayView2<f64>,
         targets: ArrayView2<f64>,
-        epochs: i64,
-        mini_batch_size: i64,
-        metric: Option<&ErrorMetric>,
-        validation: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
-        early_stopping: Option<&EarlyStopping>,
-    ) -> Result<(usize, usize)> {
-        let epochs = require_positive("epochs", epochs)?;
-        let mini_batch_size = require_positive("mini_batch_size", mini_batch_size)?;
-        self.check_examples(inputs, targets, "inputs", "targets", metric)?;
-        if let Some((validation_inputs, validation_targets)) = validation {
+        options: &TrainOptions,
+    ) -> Result<()> {
+        self.check_examples(inputs, targets, "inputs", "targets", options.metric)?;
+        if let Some((validation_inputs, validation_targets)) = options.validation {
             self.check_examples(
                 validation_inputs,
                 validation_targets,
                 "validation_data",
                 "validation_data",
-                metric,
+                options.metric,
             )?;
         }
-        if let Some(stopping) = early_stopping {
-            if stopping.monitor == Monitor::ValidationCost && validation.is_none() {
+        if let Some(stopping) = options.early_stopping {
+            if stopping.monitor == Monitor::ValidationCost && options.validation.is_none() {
                 return Err(Error::value(
                     "early_stopping",
                     "it monitors the validation cost, so train needs validation_data=(inputs, targets)",
                 ));
             }
         }
-        Ok((epochs, mini_batch_size))
+        Ok(())
     }
 
     /// Trains on examples already checked with `check_training`.
@@ -195,10 +197,13 @@ impl<T: Real> Network<T> {
         let batch_rows = options.mini_batch_size.clamp(1, examples);
         let batches = examples.div_ceil(batch_rows);
         let mut workspace = Workspace::new(self, batch_rows, true, true);
-        let mut order: Vec<usize> = (0..examples).collect();
+        let mut order: Vec<usize> = vec![0; examples];
         let mut stopper = options.early_stopping.map(Stopper::new);
         let mut report = TrainReport::default();
         for epoch in 1..=options.epochs {
+            // Each epoch's order depends only on the random stream, so a
+            // restored checkpoint shuffles exactly as the original run would.
+            order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
             order.shuffle(&mut self.rng);
             let mut cost_sum = 0.0;
             let mut metric_sum = MetricSum::default();
