@@ -36,6 +36,13 @@ Usage (from the repository root):
     python benches/compare.py --quick          # smoke test on a subset
     python benches/compare.py --only pynet,torch --dtypes float32 --batches 256
 
+Other processes: on a 2-core machine a concurrent build makes thread pools
+that synchronise per call (OpenBLAS, OpenMP) 10–50× slower. Before each run
+the benchmark waits (up to --max-wait seconds) for other processes to go
+quiet, and a run during which they used more than --disturbance of the
+machine (from /proc/stat) is measured again (up to --retries times); the JSON
+keeps every attempt.
+
 The environment is reported, never changed: OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE, for instance, alter NumPy's speed (and so the ceiling and the
 NumPy-based peers); unset them for the whole command if that is wanted.
@@ -56,6 +63,11 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
+
+try:
+    import resource
+except ImportError:  # not on Windows: the disturbance guard is then off
+    resource = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -181,15 +193,6 @@ class Contender:
 
     def train_epoch(self, data: Data, dtype: str, batch: int, seed: int, examples: Optional[int] = None) -> Trained:
         raise NotImplementedError
-
-
-def steal_seconds() -> Optional[float]:
-    """CPU time the hypervisor gave to others so far (Linux /proc/stat), or None."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _timed(function: Callable[[], Any]) -> float:
@@ -347,8 +350,12 @@ class Record:
     measured_seconds: Optional[float] = None
     examples_timed: Optional[int] = None
     accuracy: Optional[float] = None
-    steal_seconds: Optional[float] = None  # hypervisor steal during the run (both CPUs)
     error: Optional[str] = None
+    attempt: int = 0
+    foreign_cpu_seconds: Optional[float] = None  # CPU other processes used during the run
+    steal_seconds: Optional[float] = None  # hypervisor steal during the run (all CPUs)
+    disturbed: bool = False  # other processes used more than --disturbance of the machine
+    superseded: bool = False  # disturbed and measured again: not in the summary
 
 
 class Ceiling:
@@ -375,9 +382,66 @@ class Ceiling:
         return _timed(lambda: np.matmul(a, b, out=out))
 
 
+class CpuMonitor:
+    """CPU time used by *other* processes: the whole machine's busy time
+    (Linux /proc/stat) minus this process's own (all its threads).
+
+    A concurrent build on a 2-core machine does not just take its share: it
+    wrecks thread pools that synchronise per call (OpenBLAS, OpenMP) on small
+    matrices, making an epoch 10–50× slower. Runs during which other processes
+    used more than ``threshold`` of the machine are marked disturbed and
+    repeated; before each run we wait (up to a limit) for the machine to go quiet.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        try:
+            self.cpus = len(os.sched_getaffinity(0))
+        except AttributeError:
+            self.cpus = os.cpu_count() or 1
+        self.tick = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+        self.available = self.snapshot() is not None
+
+    def snapshot(self) -> Optional[tuple[float, float, float]]:
+        """(machine busy seconds, hypervisor steal seconds, own CPU seconds)."""
+        if resource is None:
+            return None
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return (user + nice + system + irq + softirq) * self.tick, steal * self.tick, own.ru_utime + own.ru_stime
+
+    def foreign(self, before: Optional[tuple[float, float, float]], after: Optional[tuple[float, float, float]]) -> tuple[Optional[float], Optional[float]]:
+        """(CPU seconds other processes used, steal seconds) between two snapshots."""
+        if before is None or after is None:
+            return None, None
+        return max(0.0, (after[0] - before[0]) - (after[2] - before[2])), after[1] - before[1]
+
+    def disturbed(self, foreign: Optional[float], wall: float) -> bool:
+        # Three clock ticks of slack: /proc/stat counts in ticks.
+        return foreign is not None and foreign > 3 * self.tick + self.threshold * wall * self.cpus
+
+    def wait_until_quiet(self, limit: float) -> float:
+        """Sleeps in 0.2 s steps until other processes are idle (or ``limit``
+        seconds have passed); at least one step. Returns the seconds waited."""
+        started = time.perf_counter()
+        while True:
+            before = self.snapshot()
+            time.sleep(SETTLE_SECONDS)
+            foreign, _ = self.foreign(before, self.snapshot())
+            waited = time.perf_counter() - started
+            if not self.disturbed(foreign, SETTLE_SECONDS) or waited >= limit:
+                return waited
+
+
 def run(args: argparse.Namespace, data: Data, contenders: list[Contender], log: Callable[[str], None]) -> list[Record]:
     records: list[Record] = []
     ceiling = Ceiling(CEILING_SIZE, args.dtypes)
+    monitor = CpuMonitor(args.disturbance)
+    waited = 0.0
 
     log("warming up (untimed): one small epoch and one prediction per contender and dtype")
     for dtype in args.dtypes:
@@ -387,49 +451,70 @@ def run(args: argparse.Namespace, data: Data, contenders: list[Contender], log: 
                 trained = contender.train_epoch(data, dtype, args.batches[0], seed=12345, examples=min(2048, data.examples))
                 trained.predict()
 
+    def guarded(label: str, measure: Callable[[], list[Record]]) -> None:
+        """Runs ``measure`` (which returns records with ``seconds`` set) after
+        waiting for quiet, and again while other processes disturb it."""
+        nonlocal waited
+        for attempt in range(args.retries + 1):
+            if monitor.available:
+                waited += monitor.wait_until_quiet(args.max_wait)
+            else:
+                time.sleep(SETTLE_SECONDS)
+            before = monitor.snapshot()
+            wall = time.perf_counter()
+            produced = measure()
+            wall = time.perf_counter() - wall
+            foreign, steal = monitor.foreign(before, monitor.snapshot())
+            disturbed = monitor.disturbed(foreign, wall)
+            for record in produced:
+                record.attempt = attempt
+                record.foreign_cpu_seconds = foreign
+                record.steal_seconds = steal
+                record.disturbed = disturbed
+            records.extend(produced)
+            if not disturbed or any(r.error for r in produced) or attempt == args.retries:
+                return
+            for record in produced:
+                record.superseded = True
+            log(f"  {label}: other processes used {foreign:.2f} CPU-s during {wall:.2f} s; repeating")
+
     configurations = [(d, b) for d in args.dtypes for b in args.batches]
     for repetition in range(args.repeats):
         started = time.perf_counter()
         for dtype in args.dtypes:
             for _ in range(args.ceiling_samples):
-                seconds = ceiling.measure(dtype)
-                records.append(Record(repetition, "ceiling", "numpy matmul", dtype, None, seconds))
+                guarded(
+                    f"ceiling {dtype}",
+                    lambda: [Record(repetition, "ceiling", "numpy matmul", dtype, None, ceiling.measure(dtype))],
+                )
         shift = repetition % len(contenders)
         order = contenders[shift:] + contenders[:shift]
         for dtype, batch in configurations:
             for contender in order:
                 if dtype not in contender.dtypes:
                     continue
-                time.sleep(SETTLE_SECONDS)
-                steal_before = steal_seconds()
-                try:
-                    trained = contender.train_epoch(data, dtype, batch, seed=repetition)
-                    steal_after = steal_seconds()
-                    time.sleep(SETTLE_SECONDS)
-                    probabilities: list[np.ndarray] = []
-                    predict_seconds = _timed(lambda: probabilities.append(trained.predict()))
-                except Exception as error:  # a broken contender must not stop the others
-                    message = f"{type(error).__name__}: {error}"
-                    log(f"  {contender.name} {dtype} batch {batch}: FAILED: {message}")
-                    records.append(Record(repetition, "epoch", contender.name, dtype, batch, None, error=message))
-                    continue
-                score = accuracy(probabilities[0], data.test_labels)
-                records.append(
-                    Record(
-                        repetition,
-                        "epoch",
-                        contender.name,
-                        dtype,
-                        batch,
-                        trained.seconds,
-                        trained.measured_seconds,
-                        trained.examples_timed,
-                        score,
-                        None if steal_before is None or steal_after is None else steal_after - steal_before,
-                    )
-                )
-                records.append(Record(repetition, "predict", contender.name, dtype, batch, predict_seconds, accuracy=score))
+
+                def measure() -> list[Record]:
+                    try:
+                        trained = contender.train_epoch(data, dtype, batch, seed=repetition)
+                        time.sleep(SETTLE_SECONDS)
+                        probabilities: list[np.ndarray] = []
+                        predict_seconds = _timed(lambda: probabilities.append(trained.predict()))
+                    except Exception as error:  # a broken contender must not stop the others
+                        message = f"{type(error).__name__}: {error}"
+                        log(f"  {contender.name} {dtype} batch {batch}: FAILED: {message}")
+                        return [Record(repetition, "epoch", contender.name, dtype, batch, None, error=message)]
+                    score = accuracy(probabilities[0], data.test_labels)
+                    return [
+                        Record(repetition, "epoch", contender.name, dtype, batch, trained.seconds,
+                               trained.measured_seconds, trained.examples_timed, score),
+                        Record(repetition, "predict", contender.name, dtype, batch, predict_seconds, accuracy=score),
+                    ]
+
+                guarded(f"{contender.name} {dtype} batch {batch}", measure)
         log(f"repetition {repetition + 1}/{args.repeats} done in {time.perf_counter() - started:.0f} s")
+    if waited > args.repeats * len(configurations) * len(contenders) * 2 * SETTLE_SECONDS:
+        log(f"waited {waited:.0f} s in all for other processes to go quiet")
     return records
 
 
@@ -501,7 +586,7 @@ def _median(values: list[float]) -> float:
 def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, Optional[int]], dict[str, Any]]:
     groups: dict[tuple[str, str, Optional[int]], list[Record]] = {}
     for r in records:
-        if r.kind != kind:
+        if r.kind != kind or r.superseded:
             continue
         key = (r.contender, r.dtype, None if kind == "predict" else r.batch)
         groups.setdefault(key, []).append(r)
@@ -516,6 +601,7 @@ def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, Optional
             "max": max(seconds) if seconds else float("nan"),
             "n": len(seconds),
             "failures": len(group) - len(good),
+            "disturbed": sum(r.disturbed for r in good),
             "accuracy": _median(accuracies) if accuracies else None,
         }
     return summary
@@ -530,7 +616,7 @@ def report(
 ) -> dict[str, Any]:
     names = [c.name for c in contenders]
     ceilings = {
-        d: [CEILING_SIZE**3 * 2.0 / r.seconds / 1e9 for r in records if r.kind == "ceiling" and r.dtype == d]
+        d: [CEILING_SIZE**3 * 2.0 / r.seconds / 1e9 for r in records if r.kind == "ceiling" and r.dtype == d and not r.superseded]
         for d in args.dtypes
     }
     ceiling = {d: _median(v) for d, v in ceilings.items()}
@@ -572,6 +658,8 @@ def report(
                 if acc is not None and acc < threshold:
                     flagged.append(f"{name} {d} batch {b}: test accuracy {acc:.2%}")
                 failures = f"  ({s['failures']} failed)" if s["failures"] else ""
+                if s["disturbed"]:
+                    failures += f"  ({s['disturbed']} disturbed)"
                 log(
                     f"{d:8} {b:>5}  {name + marker:12} {s['median']:9.3f} {s['min']:7.3f}–{s['max']:<7.3f}"
                     f" {ratio:7.2f} {gflops:8.1f} {gflops / ceiling[d]:8.1%} {acc_text:>9}{failures}"
@@ -617,16 +705,22 @@ def report(
             log("  " + line)
     outliers = []
     for r in records:
-        if r.kind == "epoch" and r.error is None:
+        if r.kind == "epoch" and r.error is None and not r.superseded:
             typical = epochs[(r.contender, r.dtype, r.batch)]["median"]
             if r.seconds > 2 * typical:
-                steal = "" if r.steal_seconds is None else f", hypervisor steal {r.steal_seconds:.2f} s"
+                steal = "" if r.foreign_cpu_seconds is None else f"; other processes {r.foreign_cpu_seconds:.2f} CPU-s, steal {r.steal_seconds:.2f} s"
                 outliers.append(f"{r.contender} {r.dtype} batch {r.batch} repetition {r.repetition + 1}: {r.seconds:.3f} s = {r.seconds / typical:.1f}× its median{steal}")
     if outliers:
         log("")
         log("outliers (more than 2× their median; the medians above are robust to them):")
         for line in outliers:
             log("  " + line)
+    repeated = [r for r in records if r.superseded and r.kind != "predict"]
+    kept = [r for r in records if r.disturbed and not r.superseded and r.kind != "predict"]
+    if repeated or kept:
+        log("")
+        log(f"other processes were busy: {len(repeated)} measurements were repeated"
+            + (f", {len(kept)} stayed disturbed after {args.retries} retries (counted, marked 'disturbed')" if kept else ""))
     failures = [r for r in records if r.error]
     if failures:
         log("")
@@ -685,6 +779,9 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)), help="comma-separated mini-batch sizes")
     parser.add_argument("--subset", type=int, default=None, help="examples the per-example peer is timed on (default 2,000; 300 with --quick)")
     parser.add_argument("--ceiling-samples", type=int, default=None, help="matrix products per dtype per repetition (default 2; 1 with --quick)")
+    parser.add_argument("--retries", type=int, default=2, help="re-measure a run disturbed by other processes up to this many times (default 2)")
+    parser.add_argument("--disturbance", type=float, default=0.05, help="fraction of the machine other processes may use during a run before it counts as disturbed (default 0.05)")
+    parser.add_argument("--max-wait", type=float, default=30.0, help="seconds to wait for other processes to go quiet before each run (default 30)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="mnist.npz")
     parser.add_argument("--json", type=Path, default=None, help="write every raw timing here")
     args = parser.parse_args(argv)
@@ -696,6 +793,8 @@ def parse_arguments(argv: Optional[list[str]]) -> argparse.Namespace:
         args.ceiling_samples = 1 if args.quick else 2
     args.dtypes = tuple(d.strip() for d in args.dtypes.split(",") if d.strip())
     args.batches = tuple(int(b) for b in args.batches.split(",") if b.strip())
+    if args.retries < 0 or args.max_wait < 0 or not 0 <= args.disturbance <= 1:
+        parser.error("--retries and --max-wait must be ≥ 0, --disturbance within [0, 1]")
     if args.repeats < 1 or args.subset < 1 or args.ceiling_samples < 1 or not args.batches or min(args.batches) < 1:
         parser.error("--repeats, --subset, --ceiling-samples and batch sizes must be positive")
     unknown = [d for d in args.dtypes if d not in DTYPES]

@@ -32,17 +32,22 @@ impl<T: Real> DenseLayer<T> {
     }
 
     /// Given ∂C/∂Z for the batch (already averaged over its examples),
-    /// writes the weight gradient (plus the regularizer's, once per batch)
-    /// and the bias gradient.
+    /// writes the data part of the weight and bias gradients. The
+    /// regularizer's gradient is added separately: during training it is
+    /// folded into the optimizer's pass over the weights.
     pub fn parameter_gradients(
         &self,
         input: ArrayView2<T>,
         grad_z: ArrayView2<T>,
         mut grad_weights: ArrayViewMut2<T>,
         grad_biases: ArrayViewMut1<T>,
-    ) -> Result<()> {
+    ) {
         gemm(T::one(), grad_z.t(), input, T::zero(), &mut grad_weights);
         column_sums(grad_z, grad_biases);
+    }
+
+    /// Adds R'(W) to a weight gradient (nothing without a regularizer).
+    pub fn add_regularizer_gradient(&self, grad_weights: ArrayViewMut2<T>) -> Result<()> {
         match &self.regularizer {
             Some(regularizer) => regularizer.add_layer_gradient(self.weights.view(), grad_weights),
             None => Ok(()),
@@ -120,9 +125,8 @@ mod tests {
         let mut grad_w = Array2::zeros((2, 3));
         let mut grad_b = Array1::zeros(2);
         let mut grad_x = Array2::zeros((2, 3));
-        layer
-            .parameter_gradients(x.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut())
-            .unwrap();
+        layer.parameter_gradients(x.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut());
+        layer.add_regularizer_gradient(grad_w.view_mut()).unwrap();
         layer.input_gradient(grad_z.view(), grad_x.view_mut());
 
         let h = 1e-6;

@@ -250,8 +250,8 @@ impl<T: Real> Network<T> {
         self.layers.iter().map(|layer| layer.penalty().map(T::as_f64)).sum()
     }
 
-    /// Fills every layer's gradient buffers: (1/m) Σ ∂C_i/∂θ plus the
-    /// regularizer's gradient.
+    /// Fills every layer's gradient buffers with (1/m) Σ ∂C_i/∂θ (the
+    /// regularizers' part is added by the caller).
     fn backward(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<()> {
         let Workspace {
             inputs,
@@ -294,7 +294,7 @@ impl<T: Real> Network<T> {
                 grad_z,
                 current.grad_weights.view_mut(),
                 current.grad_biases.view_mut(),
-            )?;
+            );
             if let Some(previous) = below.last_mut() {
                 let mut grad_a = previous.grad_a.slice_mut(s![..rows, ..]);
                 layer.input_gradient(grad_z, grad_a.view_mut());
@@ -402,6 +402,9 @@ impl<T: Real> Network<T> {
         workspace.gather(inputs, Some(targets), &rows, normalizer)?;
         self.forward(&mut workspace, rows.len())?;
         self.backward(&mut workspace, rows.len())?;
+        for (layer, buffers) in self.layers.iter().zip(workspace.layers.iter_mut()) {
+            layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
+        }
         Ok(workspace.into_gradients())
     }
 

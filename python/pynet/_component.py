@@ -23,6 +23,15 @@ class BuiltinComponent:
         return f"{type(self).__name__}({arguments})"
 
 
+def builtin_name(component: Any) -> str:
+    """The name of the pynet class a component is (or derives from): what
+    the engine knows it by, even for a user's subclass."""
+    for cls in type(component).__mro__:
+        if cls.__module__.startswith("pynet.") and not cls.__name__.startswith("_"):
+            return cls.__name__
+    return type(component).__name__
+
+
 def _rebuild(cls: type, config: dict[str, Any]) -> Any:
     return cls(**config)
 

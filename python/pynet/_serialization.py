@@ -158,9 +158,15 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             dtype=description["dtype"],
         )
         count = len(description["layers"])
-        parameters = [(arrays[f"layer{i}.weights"], arrays[f"layer{i}.biases"]) for i in range(count)]
+        parameters = [
+            (np.asarray(arrays[f"layer{i}.weights"], np.float64), np.asarray(arrays[f"layer{i}.biases"], np.float64))
+            for i in range(count)
+        ]
         network.set_parameters(parameters[:-1], parameters[-1])
-        moments = [tuple(arrays[f"layer{i}.moment{slot}"] for slot in range(4)) for i in range(count)]
+        moments = [
+            tuple(np.asarray(arrays[f"layer{i}.moment{slot}"], dtype=np.float64) for slot in range(4))
+            for i in range(count)
+        ]
         network._core.set_optimizer_state(description["optimizer_step"], moments)
         rng = description["rng"]
         network._core.set_rng_state(bytes(np.asarray(arrays["rng.key"], dtype=np.uint8)), rng["stream"], int(rng["word_pos"]))
@@ -175,7 +181,7 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             input_layer.normalizer.set_state(state)
     except FormatError:
         raise
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise FormatError(f"damaged network file ({type(error).__name__}: {error})") from None
     return network
 
@@ -191,12 +197,19 @@ def save(network: NeuralNetwork, file: PathOrFile) -> None:
 
 def load(file: PathOrFile) -> NeuralNetwork:
     try:
-        with np.load(file, allow_pickle=False) as archive:
+        loaded = np.load(file, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        # NumPy's own message would suggest allow_pickle, which load never uses.
+        raise FormatError("not a pynet network file (not a readable .npz archive)") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise FormatError("not a pynet network file (a single array, not an .npz archive)")
+    try:
+        with loaded as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
-        raise FormatError(f"not a pynet network file ({type(error).__name__}: {error})") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise FormatError("not a pynet network file (a damaged .npz archive)") from None
     return from_arrays(arrays)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._component import BuiltinComponent
+from ._component import BuiltinComponent, builtin_name
 from ._validation import float_array, real
 from .typing import NDArray
 
@@ -57,7 +57,7 @@ class _BuiltinActivation(BuiltinComponent, ActivationFunc):
     _core: _core.Activation
 
     def __init__(self) -> None:
-        self._core = _core.Activation(type(self).__name__)
+        self._core = _core.Activation(builtin_name(self))
 
     def compute(self, v: Any) -> NDArray[np.float64]:
         return self._core.compute(float_array(v, "v"))

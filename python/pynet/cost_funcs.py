@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._component import BuiltinComponent
+from ._component import BuiltinComponent, builtin_name
 from ._validation import float_array, real
 from .typing import NDArray
 
@@ -51,7 +51,7 @@ class _BuiltinCost(BuiltinComponent, CostFunc):
     _core: _core.Cost
 
     def __init__(self) -> None:
-        self._core = _core.Cost(type(self).__name__)
+        self._core = _core.Cost(builtin_name(self))
 
     def compute(self, p: Any, t: Any) -> float:
         return self._core.compute(float_array(p, "p"), float_array(t, "t"))

@@ -6,7 +6,7 @@ import abc
 from typing import Any
 
 from . import _core
-from ._component import BuiltinComponent
+from ._component import BuiltinComponent, builtin_name
 from ._validation import float_array
 
 __all__ = ["ErrorMetric", "MeanAbsolutePercentageError", "PercentCorrect"]
@@ -31,7 +31,7 @@ class _BuiltinMetric(BuiltinComponent, ErrorMetric):
     _core: _core.ErrorMetric
 
     def __init__(self) -> None:
-        self._core = _core.ErrorMetric(type(self).__name__)
+        self._core = _core.ErrorMetric(builtin_name(self))
 
     def compute(self, predictions: Any, targets: Any) -> float:
         return self._core.compute(float_array(predictions, "predictions"), float_array(targets, "targets"))

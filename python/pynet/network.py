@@ -4,6 +4,7 @@ and exposes training, prediction and parameters."""
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 import secrets
 from typing import Any, BinaryIO, Optional, Sequence, Union
@@ -88,7 +89,9 @@ class NeuralNetwork:
         instance(error_metric, ErrorMetric, "error_metric", optional=True)
         if seed is None:
             seed = secrets.randbits(63)
-        seed = integer(seed, "seed")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed: expected an integer. Received: seed={seed!r}")
+        seed = int(seed)
         if not 0 <= seed < 2**64:
             raise ValueError(f"seed: expected an integer in [0, 2**64). Received: seed={seed}")
         if initializer not in _INITIALIZERS:

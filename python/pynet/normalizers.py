@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._component import BuiltinComponent
+from ._component import BuiltinComponent, builtin_name
 from ._validation import float_array
 from .typing import NDArray
 
@@ -49,7 +49,7 @@ class _BuiltinNormalizer(BuiltinComponent, Normalizer):
     _core: _core.Normalizer
 
     def __init__(self) -> None:
-        self._core = _core.Normalizer(type(self).__name__)
+        self._core = _core.Normalizer(builtin_name(self))
 
     @property
     def is_fitted(self) -> bool:

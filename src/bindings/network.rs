@@ -103,7 +103,8 @@ fn record_tuple(record: &EpochRecord) -> RecordTuple {
 
 /// What `train` hands back: the epochs' records, whether early stopping
 /// ended training, the epoch whose parameters were restored, and the
-/// exception that interrupted training (for the caller to raise).
+/// exception that ended training early — Ctrl-C, divergence, a failing
+/// callback or custom component — for the caller to raise.
 type TrainOutcome = (Vec<RecordTuple>, bool, Option<usize>, Option<Py<PyAny>>);
 
 type PyLayerSpec<'py> = (i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
@@ -327,7 +328,14 @@ impl PyNetwork {
             normalizer.borrow_mut().inner = fitted;
         }
         let report = training.map_err(|e| self.errors.to_py_err(e))?;
-        let pending = bridge.pending.map(|error| error.into_value(py).into_any());
+        // Whatever stopped training after it started is raised by the caller,
+        // once it has recorded the history of the completed epochs.
+        let stopped_by = report
+            .error
+            .clone()
+            .map(|e| self.errors.to_py_err(e))
+            .or(bridge.pending);
+        let pending = stopped_by.map(|error| error.into_value(py).into_any());
         let records = report.history.iter().map(record_tuple).collect();
         Ok((records, report.stopped_early, report.restored_epoch, pending))
     }

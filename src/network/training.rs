@@ -6,7 +6,9 @@ use super::{Network, Parameters};
 use crate::error::{require_non_negative, require_positive, Error, Result};
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
+use crate::optimizers::Penalty;
 use crate::real::Real;
+use crate::regularizers::Regularizer;
 use ndarray::{Array, ArrayView2, Dimension};
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
@@ -84,8 +86,9 @@ pub struct EpochRecord {
 /// `ControlFlow::Break` to stop (e.g. on Ctrl-C).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// A mini-batch was applied; `cost` is its cost (mean example cost plus
-    /// penalties). Counters start at 1.
+    /// A mini-batch was applied; `cost` is the epoch's mean cost so far
+    /// (example cost plus penalties, as in its `EpochRecord`). Counters
+    /// start at 1.
     Batch {
         epoch: usize,
         batch: usize,
@@ -107,6 +110,8 @@ pub struct TrainReport {
     /// The epoch whose parameters the network holds after early stopping
     /// restored the best ones.
     pub restored_epoch: Option<usize>,
+    /// What ended training after it had started, if anything went wrong.
+    pub error: Option<Error>,
 }
 
 /// Early stopping's memory: the best monitored cost so far and, when asked,
@@ -181,7 +186,10 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
-    /// Trains on examples already checked with `check_training`.
+    /// Trains on examples already checked with `check_training`. An error
+    /// after training has started (divergence, a failing custom component)
+    /// ends training and is returned in the report, beside the history of
+    /// the epochs completed before it.
     pub fn train(
         &mut self,
         inputs: ArrayView2<f64>,
@@ -193,25 +201,50 @@ impl<T: Real> Network<T> {
         if let Some(normalizer) = options.normalizer {
             normalizer.check_columns(inputs.ncols(), "inputs")?;
         }
+        let mut report = TrainReport::default();
+        let mut stopper = options.early_stopping.map(Stopper::new);
+        if let Err(error) = self.run_epochs(inputs, targets, options, observer, &mut report, &mut stopper) {
+            report.error = Some(error);
+            return Ok(report);
+        }
+        if let Some(stopper) = stopper.filter(|_| !report.interrupted) {
+            let last_epoch = report.history.last().map_or(0, |r| r.epoch);
+            if let Some(best) = stopper.best_parameters.filter(|_| stopper.best_epoch != last_epoch) {
+                self.restore_parameters(best);
+                report.restored_epoch = Some(stopper.best_epoch);
+            }
+        }
+        Ok(report)
+    }
+
+    fn run_epochs(
+        &mut self,
+        inputs: ArrayView2<f64>,
+        targets: ArrayView2<f64>,
+        options: &TrainOptions,
+        observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
+        report: &mut TrainReport,
+        stopper: &mut Option<Stopper<T>>,
+    ) -> Result<()> {
         let examples = inputs.nrows();
         let batch_rows = options.mini_batch_size.clamp(1, examples);
         let batches = examples.div_ceil(batch_rows);
         let mut workspace = Workspace::new(self, batch_rows, true, true);
         let mut order: Vec<usize> = vec![0; examples];
-        let mut stopper = options.early_stopping.map(Stopper::new);
-        let mut report = TrainReport::default();
         for epoch in 1..=options.epochs {
             // Each epoch's order depends only on the random stream, so a
             // restored checkpoint shuffles exactly as the original run would.
             order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
             order.shuffle(&mut self.rng);
             let mut cost_sum = 0.0;
+            let mut seen = 0;
             let mut metric_sum = MetricSum::default();
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
                 let batch = batch_index + 1;
                 workspace.gather(inputs, Some(targets), rows, options.normalizer)?;
                 let (cost, batch_metric) = self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
                 cost_sum += cost * rows.len() as f64;
+                seen += rows.len();
                 if let Some(batch_metric) = batch_metric {
                     metric_sum.add(batch_metric);
                 }
@@ -220,11 +253,11 @@ impl<T: Real> Network<T> {
                     batch,
                     batches,
                     examples,
-                    cost,
+                    cost: cost_sum / seen as f64,
                 };
                 if observer(event).is_break() {
                     report.interrupted = true;
-                    return Ok(report);
+                    return Ok(());
                 }
             }
             let mut record = EpochRecord {
@@ -248,27 +281,20 @@ impl<T: Real> Network<T> {
             let stop = stopper.as_mut().is_some_and(|s| s.should_stop(&record, self));
             if observer(Event::Epoch(record)).is_break() {
                 report.interrupted = epoch < options.epochs;
-                return Ok(report);
+                return Ok(());
             }
             if stop {
                 report.stopped_early = epoch < options.epochs;
                 break;
             }
         }
-        if let Some(stopper) = stopper {
-            let last_epoch = report.history.last().map_or(0, |r| r.epoch);
-            if let Some(best) = stopper.best_parameters.filter(|_| stopper.best_epoch != last_epoch) {
-                self.restore_parameters(best);
-                report.restored_epoch = Some(stopper.best_epoch);
-            }
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Forward, backward and one optimizer update for the batch in the
     /// workspace's first `rows` rows. Returns the batch cost and metric,
-    /// measured before the update. A non-finite cost or gradient stops
-    /// training before the update is applied.
+    /// measured before the update. A non-finite cost or updated parameter
+    /// stops training with the parameters as they were before this batch.
     fn step_batch(
         &mut self,
         workspace: &mut Workspace<T>,
@@ -278,51 +304,83 @@ impl<T: Real> Network<T> {
         batch: usize,
     ) -> Result<(f64, Option<MetricSum>)> {
         self.forward(workspace, rows)?;
-        let cost = self.batch_cost_sum(workspace, rows)? / rows as f64 + self.penalty()?;
-        if !cost.is_finite() {
-            return Err(Error::Diverged { epoch, batch, cost });
+        let example_cost = self.batch_cost_sum(workspace, rows)? / rows as f64;
+        if !example_cost.is_finite() {
+            return Err(Error::Diverged {
+                epoch,
+                batch,
+                cost: example_cost,
+            });
         }
         let batch_metric = match metric {
             Some(metric) => Some(metric.accumulate(workspace.output(rows), workspace.targets(rows))?),
             None => None,
         };
         self.backward(workspace, rows)?;
-        if !workspace.gradients_are_finite() {
+        let (penalty, finite) = self.updated_parameters_into(workspace)?;
+        let cost = example_cost + penalty;
+        if !(finite && cost.is_finite()) {
             return Err(Error::Diverged { epoch, batch, cost });
         }
-        self.apply_update(workspace);
+        self.step += 1;
+        for (layer, buffers) in self.layers.iter_mut().zip(workspace.layers.iter_mut()) {
+            std::mem::swap(&mut layer.weights, &mut buffers.grad_weights);
+            std::mem::swap(&mut layer.biases, &mut buffers.grad_biases);
+        }
         Ok((cost, batch_metric))
     }
 
-    fn apply_update(&mut self, workspace: &Workspace<T>) {
-        self.step += 1;
+    /// Runs the optimizer's fused pass on every layer, leaving the updated
+    /// parameters in the workspace's gradient buffers. Returns the
+    /// regularization penalty of the current parameters and whether every
+    /// updated value is finite.
+    fn updated_parameters_into(&mut self, workspace: &mut Workspace<T>) -> Result<(f64, bool)> {
         let optimizer = self.optimizer;
-        let step = self.step;
+        let step = self.step + 1;
+        let mut penalty = 0.0;
+        let mut finite = true;
         for ((layer, state), buffers) in self
             .layers
             .iter_mut()
             .zip(self.optimizer_state.iter_mut())
-            .zip(&workspace.layers)
+            .zip(workspace.layers.iter_mut())
         {
-            optimizer.update(
-                as_flat_mut(&mut layer.weights),
-                buffers.grad_weights.as_slice().unwrap_or_default(),
+            let folded = match &layer.regularizer {
+                Some(Regularizer::Custom(_)) => {
+                    layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
+                    penalty += layer.penalty()?.as_f64();
+                    Penalty::default()
+                }
+                Some(regularizer) => {
+                    let (l1, l2) = regularizer.coefficients();
+                    Penalty { l1, l2 }
+                }
+                None => Penalty::default(),
+            };
+            let weights = optimizer.update_into(
+                as_flat(&mut layer.weights),
+                as_flat(&mut buffers.grad_weights),
                 &mut state.0,
                 step,
+                folded,
             );
-            optimizer.update(
-                as_flat_mut(&mut layer.biases),
-                buffers.grad_biases.as_slice().unwrap_or_default(),
+            let biases = optimizer.update_into(
+                as_flat(&mut layer.biases),
+                as_flat(&mut buffers.grad_biases),
                 &mut state.1,
                 step,
+                Penalty::default(),
             );
+            penalty += weights.penalty;
+            finite &= weights.finite && biases.finite;
         }
+        Ok((penalty, finite))
     }
 }
 
-/// Parameters are created in standard layout and stay that way; the
-/// fallback re-lays an array out rather than panicking.
-fn as_flat_mut<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
+/// Parameters and gradient buffers are created in standard layout and stay
+/// that way; the fallback re-lays an array out rather than panicking.
+fn as_flat<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
     if !array.is_standard_layout() {
         *array = array.as_standard_layout().into_owned();
     }

@@ -87,12 +87,6 @@ impl<T: Real> Workspace<T> {
         self.targets.slice(s![..rows, ..])
     }
 
-    pub fn gradients_are_finite(&self) -> bool {
-        self.layers.iter().all(|buffers| {
-            buffers.grad_weights.iter().all(|v| v.is_finite()) && buffers.grad_biases.iter().all(|v| v.is_finite())
-        })
-    }
-
     pub fn into_gradients(self) -> Parameters<T> {
         self.layers
             .into_iter()
