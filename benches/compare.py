@@ -583,6 +583,12 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def _undisturbed_if_possible(records: list[Record]) -> list[Record]:
+    """Drops measurements disturbed by other processes, unless all were."""
+    quiet = [r for r in records if not r.disturbed]
+    return quiet or records
+
+
 def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, Optional[int]], dict[str, Any]]:
     groups: dict[tuple[str, str, Optional[int]], list[Record]] = {}
     for r in records:
@@ -592,7 +598,7 @@ def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, Optional
         groups.setdefault(key, []).append(r)
     summary = {}
     for key, group in groups.items():
-        good = [r for r in group if r.error is None]
+        good = _undisturbed_if_possible([r for r in group if r.error is None])
         seconds = [r.seconds for r in good]
         accuracies = [r.accuracy for r in good if r.accuracy is not None]
         summary[key] = {
@@ -600,7 +606,7 @@ def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, Optional
             "min": min(seconds) if seconds else float("nan"),
             "max": max(seconds) if seconds else float("nan"),
             "n": len(seconds),
-            "failures": len(group) - len(good),
+            "failures": sum(r.error is not None for r in group),
             "disturbed": sum(r.disturbed for r in good),
             "accuracy": _median(accuracies) if accuracies else None,
         }
@@ -615,10 +621,11 @@ def report(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     names = [c.name for c in contenders]
-    ceilings = {
-        d: [CEILING_SIZE**3 * 2.0 / r.seconds / 1e9 for r in records if r.kind == "ceiling" and r.dtype == d and not r.superseded]
+    ceiling_records = {
+        d: _undisturbed_if_possible([r for r in records if r.kind == "ceiling" and r.dtype == d and not r.superseded])
         for d in args.dtypes
     }
+    ceilings = {d: [CEILING_SIZE**3 * 2.0 / r.seconds / 1e9 for r in rs] for d, rs in ceiling_records.items()}
     ceiling = {d: _median(v) for d, v in ceilings.items()}
     epochs = summarise(records, "epoch")
     predictions = summarise(records, "predict")
@@ -626,10 +633,12 @@ def report(
     low_accuracy = 0.80 if args.quick else 0.90
 
     log("")
-    log(f"matrix-multiply ceiling, numpy A @ B on {CEILING_SIZE}×{CEILING_SIZE} (median, min–max over {args.repeats * args.ceiling_samples}):")
+    log(f"matrix-multiply ceiling, numpy A @ B on {CEILING_SIZE}×{CEILING_SIZE} (median, min–max):")
     for d in args.dtypes:
-        log(f"  {d}: {ceiling[d]:6.1f} GFLOP/s ({min(ceilings[d]):.1f}–{max(ceilings[d]):.1f})"
-            f"  ⇒ floor {epoch_flop(n) / ceiling[d] / 1e9:.3f} s/epoch, {predict_flop(m) / ceiling[d] / 1e6:.1f} ms/prediction")
+        disturbed = sum(r.disturbed for r in ceiling_records[d])
+        log(f"  {d}: {ceiling[d]:6.1f} GFLOP/s ({min(ceilings[d]):.1f}–{max(ceilings[d]):.1f}, {len(ceilings[d])} samples)"
+            f"  ⇒ floor {epoch_flop(n) / ceiling[d] / 1e9:.3f} s/epoch, {predict_flop(m) / ceiling[d] / 1e6:.1f} ms/prediction"
+            + (f"  WARNING: all {disturbed} samples disturbed by other processes; fractions of it are unreliable" if disturbed else ""))
 
     header = f"{'dtype':8} {'batch':>5}  {'contender':12} {'median s':>9} {'min–max s':>15} {'÷pynet':>7} {'GFLOP/s':>8} {'ceiling':>8} {'test acc':>9}"
     log("")
@@ -720,7 +729,8 @@ def report(
     if repeated or kept:
         log("")
         log(f"other processes were busy: {len(repeated)} measurements were repeated"
-            + (f", {len(kept)} stayed disturbed after {args.retries} retries (counted, marked 'disturbed')" if kept else ""))
+            + (f", {len(kept)} stayed disturbed after {args.retries} retries (left out of the summary unless a row"
+               " has nothing else; such rows are marked 'disturbed')" if kept else ""))
     failures = [r for r in records if r.error]
     if failures:
         log("")

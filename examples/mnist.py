@@ -6,16 +6,21 @@ CrossEntropy cost, Adam(0.001, 0.9, 0.999), mini-batches of 32, 15 epochs.
 The original needed about an hour for this and reached 96.57% test accuracy.
 
 Run from the repository root:  python examples/mnist.py
+It prints the accuracies and the training time and, when matplotlib is
+installed, writes the learning curves to mnist_learning_curves.png in the
+current directory. The test set doubles as validation data for the curves
+only; nothing is tuned on it.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from pynet import NeuralNetwork
+from pynet import History, NeuralNetwork
 from pynet.activation_funcs import ReLU, Softmax
 from pynet.cost_funcs import CrossEntropy
 from pynet.error_metrics import PercentCorrect
@@ -25,6 +30,7 @@ from pynet.optimizers import Adam
 from pynet.regularizers import ElasticNet
 
 DATA = Path(__file__).resolve().parent / "data" / "mnist.npz"
+PLOT = Path("mnist_learning_curves.png")
 EPOCHS = 15
 MINI_BATCH_SIZE = 32
 SEED = 2024
@@ -40,7 +46,7 @@ def load_mnist(path: Path = DATA) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return train_images, train_targets, test_images, test_targets
 
 
-def build_network(seed: int = SEED) -> NeuralNetwork:
+def build_network(seed: int = SEED, dtype: str = "float64") -> NeuralNetwork:
     return NeuralNetwork(
         InputLayer(784, ZScore()),
         [DenseLayer(200, ReLU(0.01), ElasticNet(1e-4, 1e-4))],
@@ -48,21 +54,60 @@ def build_network(seed: int = SEED) -> NeuralNetwork:
         Adam(0.001, 0.9, 0.999),
         PercentCorrect(),
         seed=seed,
+        dtype=dtype,
     )
+
+
+def plot_learning_curves(history: History, path: Path) -> bool:
+    """Cost and accuracy per epoch, training and validation; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    curves = history.to_dict()
+    figure, (cost_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for axes, key, label in ((cost_axes, "cost", "cost per example"), (accuracy_axes, "metric", "accuracy")):
+        scale = 100 if key == "metric" else 1
+        axes.plot(curves["epoch"], np.array(curves[key]) * scale, "o-", label="training (during the epoch)")
+        axes.plot(curves["epoch"], np.array(curves[f"val_{key}"]) * scale, "s-", label="test (after the epoch)")
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(label + (" (%)" if key == "metric" else ""))
+        axes.grid(alpha=0.3)
+        axes.legend()
+    cost_axes.set_title("Cost (cross-entropy + elastic-net penalty)")
+    accuracy_axes.set_title("Accuracy")
+    figure.suptitle("pynet on MNIST: 784 → 200 LeakyReLU → 10 Softmax, Adam, batches of 32")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
 
 
 def main() -> None:
     train_images, train_targets, test_images, test_targets = load_mnist()
     network = build_network()
     started = time.perf_counter()
-    network.train(train_images, train_targets, EPOCHS, MINI_BATCH_SIZE)
+    history = network.train(
+        train_images,
+        train_targets,
+        EPOCHS,
+        MINI_BATCH_SIZE,
+        validation_data=(test_images, test_targets),
+    )
     elapsed = time.perf_counter() - started
     train_accuracy = network.evaluate(network.predict(train_images), train_targets)
     test_accuracy = network.evaluate(network.predict(test_images), test_targets)
     print(f"train accuracy: {train_accuracy:.2%}")
     print(f"test accuracy:  {test_accuracy:.2%}")
-    print(f"training time:  {elapsed:.1f} s for {EPOCHS} epochs")
+    print(f"training time:  {elapsed:.1f} s for {EPOCHS} epochs (incl. evaluating the test set after each)")
+    if plot_learning_curves(history, PLOT):
+        print(f"learning curves: {PLOT.resolve()}")
+    else:
+        print("learning curves: install matplotlib (pip install matplotlib) to get mnist_learning_curves.png")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -106,18 +106,35 @@ impl Activation {
         matches!(self, Activation::Softmax)
     }
 
+    /// Every activation but Softmax (row-wise) and a custom one (called on
+    /// whole batches) is computed element by element.
+    pub fn is_element_wise(&self) -> bool {
+        !matches!(self, Activation::Softmax | Activation::Custom(_))
+    }
+
     /// Adds `bias` to every row of `z` and writes the activation into `a`,
     /// in one pass over the batch.
     pub fn activate_with_bias<T: Real>(
         &self,
         mut z: ArrayViewMut2<T>,
         bias: ArrayView1<T>,
-        mut a: ArrayViewMut2<T>,
+        a: ArrayViewMut2<T>,
     ) -> Result<()> {
         if let Activation::Custom(custom) = self {
             z += &bias;
             return assign_from_f64(a, custom.compute(to_f64(z.view()).view())?, "activation_func");
         }
+        self.activate_element_wise_with_bias(z, bias, a);
+        Ok(())
+    }
+
+    /// `activate_with_bias` for the built-in activations, which cannot fail.
+    pub(crate) fn activate_element_wise_with_bias<T: Real>(
+        &self,
+        mut z: ArrayViewMut2<T>,
+        bias: ArrayView1<T>,
+        mut a: ArrayViewMut2<T>,
+    ) {
         let elements = z.len();
         let zip = Zip::from(z.rows_mut()).and(a.rows_mut());
         zip_for_each!(
@@ -128,7 +145,6 @@ impl Activation {
                 self.activate_row(z_row.view(), a_row.view_mut());
             }
         );
-        Ok(())
     }
 
     /// Writes the activation of `z` into `a`, row by row.

@@ -5,6 +5,7 @@
 mod components;
 mod custom;
 mod network;
+mod threads;
 
 use crate::error::Error;
 use ndarray::{Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};

@@ -5,7 +5,13 @@ use crate::error::Result;
 use crate::linalg::gemm;
 use crate::real::Real;
 use crate::regularizers::Regularizer;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::parallel::prelude::*;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+
+/// A mini-batch product smaller than this runs on one thread; above it the
+/// layer is split into blocks of units, one per thread. A 32-example batch
+/// through 784 → 200 is 10 MFLOP per product: worth two threads.
+const BLOCK_PARALLEL_MIN_FLOPS: f64 = 1e6;
 
 #[derive(Clone, Debug)]
 pub struct DenseLayer<T> {
@@ -25,25 +31,75 @@ impl<T: Real> DenseLayer<T> {
         self.weights.ncols()
     }
 
-    /// Writes the pre-activation into `z` and the activation into `a`.
-    pub fn forward(&self, input: ArrayView2<T>, mut z: ArrayViewMut2<T>, a: ArrayViewMut2<T>) -> Result<()> {
-        gemm(T::one(), input, self.weights.t(), T::zero(), &mut z);
-        self.activation.activate_with_bias(z, self.biases.view(), a)
+    /// How many blocks of units (and threads) to split a product over `rows`
+    /// examples into.
+    fn blocks(&self, rows: usize, span: usize) -> usize {
+        let threads = rayon::current_num_threads();
+        let flops = crate::linalg::gemm_flops(rows, self.inputs(), self.nodes());
+        if threads < 2 || flops < BLOCK_PARALLEL_MIN_FLOPS {
+            1
+        } else {
+            threads.min(span / 8).max(1)
+        }
+    }
+
+    /// Writes the pre-activation into `z` and the activation into `a`. Large
+    /// batches are split by units: each thread computes its block's columns
+    /// of `Z = X·Wᵀ + b` and, for element-wise activations, of `A`.
+    pub fn forward(&self, input: ArrayView2<T>, mut z: ArrayViewMut2<T>, mut a: ArrayViewMut2<T>) -> Result<()> {
+        let blocks = self.blocks(input.nrows(), self.nodes());
+        if blocks == 1 {
+            gemm(T::one(), input, self.weights.t(), T::zero(), &mut z);
+            return self.activation.activate_with_bias(z, self.biases.view(), a);
+        }
+        let width = self.nodes().div_ceil(blocks);
+        let element_wise = self.activation.is_element_wise();
+        z.axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(a.axis_chunks_iter_mut(Axis(1), width))
+            .zip(self.weights.axis_chunks_iter(Axis(0), width))
+            .zip(self.biases.axis_chunks_iter(Axis(0), width))
+            .for_each(|(((mut z, a), weights), biases)| {
+                gemm(T::one(), input, weights.t(), T::zero(), &mut z);
+                if element_wise {
+                    self.activation.activate_element_wise_with_bias(z, biases, a);
+                }
+            });
+        if element_wise {
+            Ok(())
+        } else {
+            // Softmax (and a custom activation) needs whole rows.
+            self.activation.activate_with_bias(z, self.biases.view(), a)
+        }
     }
 
     /// Given ∂C/∂Z for the batch (already averaged over its examples),
-    /// writes the data part of the weight and bias gradients. The
-    /// regularizer's gradient is added separately: during training it is
-    /// folded into the optimizer's pass over the weights.
+    /// writes the data part of the weight and bias gradients, split by units
+    /// for large batches. The regularizer's gradient is added separately:
+    /// during training it is folded into the optimizer's pass over the weights.
     pub fn parameter_gradients(
         &self,
         input: ArrayView2<T>,
         grad_z: ArrayView2<T>,
         mut grad_weights: ArrayViewMut2<T>,
-        grad_biases: ArrayViewMut1<T>,
+        mut grad_biases: ArrayViewMut1<T>,
     ) {
-        gemm(T::one(), grad_z.t(), input, T::zero(), &mut grad_weights);
-        column_sums(grad_z, grad_biases);
+        let blocks = self.blocks(input.nrows(), self.nodes());
+        if blocks == 1 {
+            gemm(T::one(), grad_z.t(), input, T::zero(), &mut grad_weights);
+            column_sums(grad_z, grad_biases);
+            return;
+        }
+        let width = self.nodes().div_ceil(blocks);
+        grad_weights
+            .axis_chunks_iter_mut(Axis(0), width)
+            .into_par_iter()
+            .zip(grad_biases.axis_chunks_iter_mut(Axis(0), width))
+            .zip(grad_z.axis_chunks_iter(Axis(1), width))
+            .for_each(|((mut grad_weights, grad_biases), grad_z)| {
+                gemm(T::one(), grad_z.t(), input, T::zero(), &mut grad_weights);
+                column_sums(grad_z, grad_biases);
+            });
     }
 
     /// Adds R'(W) to a weight gradient (nothing without a regularizer).
@@ -54,9 +110,20 @@ impl<T: Real> DenseLayer<T> {
         }
     }
 
-    /// ∂C/∂X = ∂C/∂Z · W: the gradient handed to the layer below.
+    /// ∂C/∂X = ∂C/∂Z · W: the gradient handed to the layer below, split by
+    /// blocks of inputs for large batches.
     pub fn input_gradient(&self, grad_z: ArrayView2<T>, mut grad_input: ArrayViewMut2<T>) {
-        gemm(T::one(), grad_z, self.weights.view(), T::zero(), &mut grad_input);
+        let blocks = self.blocks(grad_z.nrows(), self.inputs());
+        if blocks == 1 {
+            gemm(T::one(), grad_z, self.weights.view(), T::zero(), &mut grad_input);
+            return;
+        }
+        let width = self.inputs().div_ceil(blocks);
+        grad_input
+            .axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .zip(self.weights.axis_chunks_iter(Axis(1), width))
+            .for_each(|(mut grad_input, weights)| gemm(T::one(), grad_z, weights, T::zero(), &mut grad_input));
     }
 
     /// R(W), zero without a regularizer.

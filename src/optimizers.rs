@@ -2,6 +2,7 @@
 
 use crate::error::{require_open_unit, require_strictly_positive, Result};
 use crate::real::Real;
+use rayon::prelude::*;
 
 /// ε in the denominators of RMSProp and Adam unless the user sets another.
 pub const DEFAULT_EPSILON: f64 = 1e-9;
@@ -110,17 +111,17 @@ impl Optimizer {
             second: &mut state.second,
         };
         let sums = match self.rule {
-            Rule::GradientDescent => fused_pass(buffers, l1, l2, |w, g, _, _| w - lr * g),
+            Rule::GradientDescent => in_parallel_blocks(buffers, l1, l2, move |w, g, _, _| w - lr * g),
             Rule::Momentum { decay_rate } => {
                 let beta = T::lit(decay_rate);
-                fused_pass(buffers, l1, l2, |w, g, velocity, _| {
+                in_parallel_blocks(buffers, l1, l2, move |w, g, velocity, _| {
                     *velocity = beta * *velocity + lr * g;
                     w - *velocity
                 })
             }
             Rule::RMSProp { decay_rate } => {
                 let (rho, one_minus_rho) = (T::lit(decay_rate), T::lit(1.0 - decay_rate));
-                fused_pass(buffers, l1, l2, |w, g, square, _| {
+                in_parallel_blocks(buffers, l1, l2, move |w, g, square, _| {
                     *square = rho * *square + one_minus_rho * g * g;
                     w - lr * g / (square.sqrt() + eps)
                 })
@@ -134,7 +135,7 @@ impl Optimizer {
                 let (one_minus_beta1, one_minus_beta2) = (T::lit(1.0 - decay_rate1), T::lit(1.0 - decay_rate2));
                 let first_correction = T::lit(1.0 / (1.0 - decay_rate1.powi(t)));
                 let second_correction = T::lit(1.0 / (1.0 - decay_rate2.powi(t)));
-                fused_pass(buffers, l1, l2, |w, g, m, v| {
+                in_parallel_blocks(buffers, l1, l2, move |w, g, m, v| {
                     *m = beta1 * *m + one_minus_beta1 * g;
                     *v = beta2 * *v + one_minus_beta2 * g * g;
                     w - lr * (*m * first_correction) / ((*v * second_correction).sqrt() + eps)
@@ -165,13 +166,69 @@ struct PassSums<T> {
     non_finite_marker: T,
 }
 
+impl<T: Real> PassSums<T> {
+    fn combine(self, other: Self) -> Self {
+        PassSums {
+            abs: self.abs + other.abs,
+            square: self.square + other.square,
+            non_finite_marker: self.non_finite_marker + other.non_finite_marker,
+        }
+    }
+}
+
+/// Below this many parameters one thread does the whole pass.
+const PARALLEL_MIN_PARAMETERS: usize = 1 << 15;
+
+/// Splits a fused pass over rayon's threads for large tensors: the pass is
+/// element-wise, so blocks are independent and only the sums are combined.
+fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
+    buffers: Buffers<'_, T>,
+    l1: T,
+    l2: T,
+    rule: F,
+) -> PassSums<T> {
+    let n = buffers.params.len();
+    let threads = rayon::current_num_threads();
+    if threads < 2 || n < PARALLEL_MIN_PARAMETERS {
+        return fused_pass(buffers, l1, l2, &rule);
+    }
+    let block = n.div_ceil(threads).next_multiple_of(LANES);
+    buffers
+        .params
+        .par_chunks(block)
+        .zip(buffers.gradient.par_chunks_mut(block))
+        .zip(buffers.first.par_chunks_mut(block))
+        .zip(buffers.second.par_chunks_mut(block))
+        .map(|(((params, gradient), first), second)| {
+            let block = Buffers {
+                params,
+                gradient,
+                first,
+                second,
+            };
+            fused_pass(block, l1, l2, &rule)
+        })
+        // Combined in block order, so the sums do not depend on scheduling.
+        .collect::<Vec<_>>()
+        .into_iter()
+        .reduce(PassSums::combine)
+        .unwrap_or(PassSums {
+            abs: T::zero(),
+            square: T::zero(),
+            non_finite_marker: T::zero(),
+        })
+}
+
 /// Independent accumulators so the sums vectorize (a single running sum is
 /// one long dependency chain).
 const LANES: usize = 8;
 
 /// The fused parameter pass shared by every rule; `rule(w, g, first,
 /// second)` returns the new value of `w` given the regularized gradient `g`.
-/// Compiled for AVX-512 and AVX2 as well as the baseline, chosen at run time.
+/// Compiled for AVX-512 and AVX2 as well as the baseline, chosen at run
+/// time. The update is a pure element-wise map, which vectorizes; the sums
+/// follow in a second, cache-hot pass with independent lanes (a single
+/// running sum would be one long dependency chain).
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn fused_pass<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
     buffers: Buffers<'_, T>,
@@ -180,43 +237,82 @@ fn fused_pass<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
     rule: F,
 ) -> PassSums<T> {
     let n = buffers.params.len();
-    let (params, gradient) = (&buffers.params[..n], &mut buffers.gradient[..n]);
-    let (first, second) = (&mut buffers.first[..n], &mut buffers.second[..n]);
-    let mut abs = [T::zero(); LANES];
-    let mut square = [T::zero(); LANES];
-    let mut marker = [T::zero(); LANES];
-    let mut visit = |i: usize, lane: usize| {
-        let w = params[i];
-        let sign = if w > T::zero() {
-            T::one()
-        } else if w < T::zero() {
-            -T::one()
-        } else {
-            T::zero()
-        };
-        let g = gradient[i] + l1 * sign + l2 * w;
-        let updated = rule(w, g, &mut first[i], &mut second[i]);
-        gradient[i] = updated;
-        abs[lane] += w.abs();
-        square[lane] += w * w;
-        // x − x is 0 for finite x and NaN for ±inf or NaN.
-        #[allow(clippy::eq_op)]
-        let marker_term = updated - updated;
-        marker[lane] += marker_term;
-    };
-    let whole = n - n % LANES;
-    for start in (0..whole).step_by(LANES) {
+    let params = &buffers.params[..n];
+    let gradient = &mut buffers.gradient[..n];
+    let first = &mut buffers.first[..n];
+    let second = &mut buffers.second[..n];
+    for i in 0..n {
+        gradient[i] = regularized_update(params[i], gradient[i], &mut first[i], &mut second[i], l1, l2, &rule);
+    }
+    let (old, old_tail) = params.as_chunks::<LANES>();
+    let (new, new_tail) = gradient.as_chunks::<LANES>();
+    let mut sums = LaneSums::<T>::default();
+    for (old, new) in old.iter().zip(new) {
         for lane in 0..LANES {
-            visit(start + lane, lane);
+            sums.add(lane, old[lane], new[lane]);
         }
     }
-    for i in whole..n {
-        visit(i, 0);
+    for (&old, &new) in old_tail.iter().zip(new_tail) {
+        sums.add(0, old, new);
     }
-    PassSums {
-        abs: abs.iter().copied().sum(),
-        square: square.iter().copied().sum(),
-        non_finite_marker: marker.iter().copied().sum(),
+    sums.total()
+}
+
+/// Adds the elastic-net gradient `l1·sign(w) + l2·w` to `g` and applies the rule.
+#[inline(always)]
+fn regularized_update<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
+    w: T,
+    g: T,
+    first: &mut T,
+    second: &mut T,
+    l1: T,
+    l2: T,
+    rule: &F,
+) -> T {
+    let sign = if w > T::zero() {
+        T::one()
+    } else if w < T::zero() {
+        -T::one()
+    } else {
+        T::zero()
+    };
+    rule(w, g + l1 * sign + l2 * w, first, second)
+}
+
+/// Per-lane accumulators of `PassSums`.
+struct LaneSums<T> {
+    abs: [T; LANES],
+    square: [T; LANES],
+    marker: [T; LANES],
+}
+
+impl<T: Real> Default for LaneSums<T> {
+    fn default() -> Self {
+        LaneSums {
+            abs: [T::zero(); LANES],
+            square: [T::zero(); LANES],
+            marker: [T::zero(); LANES],
+        }
+    }
+}
+
+impl<T: Real> LaneSums<T> {
+    #[inline(always)]
+    fn add(&mut self, lane: usize, old: T, updated: T) {
+        self.abs[lane] += old.abs();
+        self.square[lane] += old * old;
+        // x − x is 0 for finite x and NaN for ±inf or NaN.
+        #[allow(clippy::eq_op)]
+        let marker = updated - updated;
+        self.marker[lane] += marker;
+    }
+
+    fn total(&self) -> PassSums<T> {
+        PassSums {
+            abs: self.abs.iter().copied().sum(),
+            square: self.square.iter().copied().sum(),
+            non_finite_marker: self.marker.iter().copied().sum(),
+        }
     }
 }
 

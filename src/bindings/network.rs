@@ -4,6 +4,7 @@
 use super::as_matrix;
 use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
 use super::custom::{CallbackErrors, Resolver};
+use super::threads::run_released;
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
 use crate::network::{
@@ -16,6 +17,7 @@ use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,19 +40,23 @@ macro_rules! with_engine {
 /// How often training comes back to Python (for Ctrl-C and progress).
 const REPORT_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Forwards training events to the Python callbacks, at most every
-/// `REPORT_INTERVAL` for batches, and checks for Ctrl-C each time. The first
-/// Python error (KeyboardInterrupt or a failing callback) stops training and
-/// is kept to be raised once the network is consistent again.
-struct ProgressBridge {
+/// Forwards training events to the Python callbacks (batches at most every
+/// `REPORT_INTERVAL`) and stops training once Ctrl-C has been seen. The
+/// first error of a callback also stops training and is kept to be raised
+/// once the network is consistent again.
+struct ProgressBridge<'a> {
     on_batch: Option<Py<PyAny>>,
     on_epoch: Option<Py<PyAny>>,
     last_report: Instant,
     pending: Option<PyErr>,
+    stop: &'a AtomicBool,
 }
 
-impl ProgressBridge {
+impl ProgressBridge<'_> {
     fn observe(&mut self, event: Event) -> ControlFlow<()> {
+        if self.stop.load(Ordering::Relaxed) {
+            return ControlFlow::Break(());
+        }
         let outcome = match event {
             Event::Batch {
                 epoch,
@@ -64,7 +70,6 @@ impl ProgressBridge {
                 }
                 self.last_report = Instant::now();
                 Python::attach(|py| {
-                    py.check_signals()?;
                     if let Some(callback) = &self.on_batch {
                         callback.call1(py, (epoch, batch, batches, examples, cost))?;
                     }
@@ -72,7 +77,6 @@ impl ProgressBridge {
                 })
             }
             Event::Epoch(record) => Python::attach(|py| {
-                py.check_signals()?;
                 if let Some(callback) = &self.on_epoch {
                     callback.call1(py, record_tuple(&record))?;
                 }
@@ -166,6 +170,15 @@ fn moments_from_python<T: Real>(moments: &[PyMoments<'_>]) -> Result<Vec<LayerMo
         .iter()
         .map(|(a, b, c, d)| Ok((vector(a)?, vector(b)?, vector(c)?, vector(d)?)))
         .collect()
+}
+
+/// The result of work that cannot stop early: a Ctrl-C that arrived
+/// meanwhile is raised now that it is done.
+fn finish<R>((result, interrupt): (R, Option<PyErr>)) -> PyResult<R> {
+    match interrupt {
+        Some(error) => Err(error),
+        None => Ok(result),
+    }
 }
 
 impl PyNetwork {
@@ -297,15 +310,17 @@ impl PyNetwork {
         let metric = metric.map(|m| self.resolver().metric(&m));
         let early_stopping = early_stopping.map(|e| e.inner);
         let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
+        let stop = AtomicBool::new(false);
         let mut bridge = ProgressBridge {
             on_batch,
             on_epoch,
             last_report: Instant::now(),
             pending: None,
+            stop: &stop,
         };
         let (epochs, mini_batch_size) = check_counts(epochs, mini_batch_size)?;
         let engine = &mut self.engine;
-        let outcome = py.detach(|| {
+        let (outcome, interrupt) = run_released(py, &stop, || {
             let mut options = TrainOptions {
                 epochs,
                 mini_batch_size,
@@ -334,7 +349,8 @@ impl PyNetwork {
             .error
             .clone()
             .map(|e| self.errors.to_py_err(e))
-            .or(bridge.pending);
+            .or(bridge.pending)
+            .or(interrupt);
         let pending = stopped_by.map(|error| error.into_value(py).into_any());
         let records = report.history.iter().map(record_tuple).collect();
         Ok((records, report.stopped_early, report.restored_epoch, pending))
@@ -352,16 +368,18 @@ impl PyNetwork {
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
         Ok(match &self.engine {
-            Engine::Double(network) => py
-                .detach(|| network.predict(inputs, normalizer.as_ref()))
-                .map_err(convert)?
-                .into_pyarray(py)
-                .into_any(),
-            Engine::Single(network) => py
-                .detach(|| network.predict(inputs, normalizer.as_ref()))
-                .map_err(convert)?
-                .into_pyarray(py)
-                .into_any(),
+            Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
+                network.predict(inputs, normalizer.as_ref())
+            }))?
+            .map_err(convert)?
+            .into_pyarray(py)
+            .into_any(),
+            Engine::Single(network) => finish(run_released(py, &AtomicBool::new(false), || {
+                network.predict(inputs, normalizer.as_ref())
+            }))?
+            .map_err(convert)?
+            .into_pyarray(py)
+            .into_any(),
         })
     }
 
@@ -378,8 +396,12 @@ impl PyNetwork {
         let targets = as_matrix(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let engine = &self.engine;
-        py.detach(|| with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())))
-            .map_err(|e| self.errors.to_py_err(e))
+        finish(run_released(
+            py,
+            &AtomicBool::new(false),
+            || with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())),
+        ))?
+        .map_err(|e| self.errors.to_py_err(e))
     }
 
     #[pyo3(signature = (inputs, targets, normalizer=None))]
@@ -398,13 +420,17 @@ impl PyNetwork {
         match &self.engine {
             Engine::Double(network) => parameters_to_python(
                 py,
-                py.detach(|| network.compute_gradients(inputs, targets, normalizer.as_ref()))
-                    .map_err(convert)?,
+                finish(run_released(py, &AtomicBool::new(false), || {
+                    network.compute_gradients(inputs, targets, normalizer.as_ref())
+                }))?
+                .map_err(convert)?,
             ),
             Engine::Single(network) => parameters_to_python(
                 py,
-                py.detach(|| network.compute_gradients(inputs, targets, normalizer.as_ref()))
-                    .map_err(convert)?,
+                finish(run_released(py, &AtomicBool::new(false), || {
+                    network.compute_gradients(inputs, targets, normalizer.as_ref())
+                }))?
+                .map_err(convert)?,
             ),
         }
     }
