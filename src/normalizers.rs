@@ -74,7 +74,8 @@ impl Normalizer {
         Ok(())
     }
 
-    fn fitted(&self) -> Result<&Fitted> {
+    /// The fitted statistics, or an error naming `fit` before it was called.
+    pub fn fitted(&self) -> Result<&Fitted> {
         self.fitted.as_ref().ok_or_else(|| {
             Error::value(
                 "X",
@@ -136,7 +137,15 @@ impl Normalizer {
         out: &mut ArrayViewMut1<T>,
         convert: impl Fn(f64) -> T,
     ) -> Result<()> {
-        match self.fitted()? {
+        self.fitted()?.transform_row_into(row, out, convert);
+        Ok(())
+    }
+}
+
+impl Fitted {
+    /// `(x − offset) / scale` for one example, converted with `convert`.
+    pub fn transform_row_into<T>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>, convert: impl Fn(f64) -> T) {
+        match self {
             Fitted::Scale { factor } => {
                 Zip::from(out).and(&row).for_each(|o, &v| *o = convert(v / factor));
             }
@@ -148,7 +157,6 @@ impl Normalizer {
                     .for_each(|o, &v, &m, &s| *o = convert((v - m) / s));
             }
         }
-        Ok(())
     }
 }
 

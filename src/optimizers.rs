@@ -176,51 +176,74 @@ impl<T: Real> PassSums<T> {
     }
 }
 
-/// Below this many parameters one thread does the whole pass.
-const PARALLEL_MIN_PARAMETERS: usize = 1 << 15;
+/// Parameters per block of a fused pass. Blocks are fixed in size, not in
+/// number, so the sums are grouped (and rounded) the same way whatever the
+/// number of threads.
+const BLOCK: usize = 1 << 14;
 
-/// Splits a fused pass over rayon's threads for large tensors: the pass is
-/// element-wise, so blocks are independent and only the sums are combined.
+/// Runs a fused pass block by block, spreading blocks over rayon's threads
+/// when there are several: the pass is element-wise, so blocks are
+/// independent and only their sums are combined, in block order.
 fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
     buffers: Buffers<'_, T>,
     l1: T,
     l2: T,
     rule: F,
 ) -> PassSums<T> {
-    let n = buffers.params.len();
-    let threads = rayon::current_num_threads();
-    if threads < 2 || n < PARALLEL_MIN_PARAMETERS {
-        return fused_pass(buffers, l1, l2, &rule);
+    let zero = PassSums {
+        abs: T::zero(),
+        square: T::zero(),
+        non_finite_marker: T::zero(),
+    };
+    if buffers.params.len() <= BLOCK || rayon::current_num_threads() < 2 {
+        let blocks = buffers
+            .params
+            .chunks(BLOCK)
+            .zip(buffers.gradient.chunks_mut(BLOCK))
+            .zip(buffers.first.chunks_mut(BLOCK))
+            .zip(buffers.second.chunks_mut(BLOCK));
+        return blocks
+            .map(|(((params, gradient), first), second)| {
+                fused_pass(
+                    Buffers {
+                        params,
+                        gradient,
+                        first,
+                        second,
+                    },
+                    l1,
+                    l2,
+                    &rule,
+                )
+            })
+            .fold(zero, PassSums::combine);
     }
-    let block = n.div_ceil(threads).next_multiple_of(LANES);
     buffers
         .params
-        .par_chunks(block)
-        .zip(buffers.gradient.par_chunks_mut(block))
-        .zip(buffers.first.par_chunks_mut(block))
-        .zip(buffers.second.par_chunks_mut(block))
+        .par_chunks(BLOCK)
+        .zip(buffers.gradient.par_chunks_mut(BLOCK))
+        .zip(buffers.first.par_chunks_mut(BLOCK))
+        .zip(buffers.second.par_chunks_mut(BLOCK))
         .map(|(((params, gradient), first), second)| {
-            let block = Buffers {
-                params,
-                gradient,
-                first,
-                second,
-            };
-            fused_pass(block, l1, l2, &rule)
+            fused_pass(
+                Buffers {
+                    params,
+                    gradient,
+                    first,
+                    second,
+                },
+                l1,
+                l2,
+                &rule,
+            )
         })
-        // Combined in block order, so the sums do not depend on scheduling.
         .collect::<Vec<_>>()
         .into_iter()
-        .reduce(PassSums::combine)
-        .unwrap_or(PassSums {
-            abs: T::zero(),
-            square: T::zero(),
-            non_finite_marker: T::zero(),
-        })
+        .fold(zero, PassSums::combine)
 }
 
-/// Independent accumulators so the sums vectorize (a single running sum is
-/// one long dependency chain).
+/// Independent accumulators per sum, so the sums vectorize (a single
+/// running sum is one long dependency chain).
 const LANES: usize = 8;
 
 /// The fused parameter pass shared by every rule; `rule(w, g, first,

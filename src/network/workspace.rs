@@ -4,8 +4,10 @@
 use super::{Network, Parameters};
 use crate::error::Result;
 use crate::normalizers::Normalizer;
+use crate::parallel::PARALLEL_MIN_ELEMENTS;
 use crate::real::Real;
-use ndarray::{s, Array1, Array2, ArrayView2, Zip};
+use ndarray::parallel::prelude::*;
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 /// Scratch space of one layer.
 pub(super) struct LayerBuffers<T> {
@@ -52,7 +54,8 @@ impl<T: Real> Workspace<T> {
     }
 
     /// Copies the selected examples into the batch buffers, normalizing and
-    /// converting to the network's precision in the same pass.
+    /// converting to the network's precision in the same pass; large
+    /// gathers (prediction chunks) are spread over rayon's threads.
     pub fn gather(
         &mut self,
         inputs: ArrayView2<f64>,
@@ -60,15 +63,27 @@ impl<T: Real> Workspace<T> {
         rows: &[usize],
         normalizer: Option<&Normalizer>,
     ) -> Result<()> {
-        for (k, &i) in rows.iter().enumerate() {
-            let mut destination = self.inputs.row_mut(k);
-            match normalizer {
-                Some(normalizer) => normalizer.transform_row_into(inputs.row(i), &mut destination, T::lit)?,
-                None => Zip::from(&mut destination)
-                    .and(&inputs.row(i))
-                    .for_each(|d, &v| *d = T::lit(v)),
+        let fitted = normalizer.map(Normalizer::fitted).transpose()?;
+        let copy_row = |i: usize, mut destination: ArrayViewMut1<T>| match fitted {
+            Some(fitted) => fitted.transform_row_into(inputs.row(i), &mut destination, T::lit),
+            None => Zip::from(&mut destination)
+                .and(&inputs.row(i))
+                .for_each(|d, &v| *d = T::lit(v)),
+        };
+        let mut destination = self.inputs.slice_mut(s![..rows.len(), ..]);
+        if destination.len() >= PARALLEL_MIN_ELEMENTS {
+            destination
+                .axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .zip(rows.par_iter())
+                .for_each(|(row, &i)| copy_row(i, row));
+        } else {
+            for (row, &i) in destination.axis_iter_mut(Axis(0)).zip(rows) {
+                copy_row(i, row);
             }
-            if let Some(targets) = targets {
+        }
+        if let Some(targets) = targets {
+            for (k, &i) in rows.iter().enumerate() {
                 Zip::from(&mut self.targets.row_mut(k))
                     .and(&targets.row(i))
                     .for_each(|d, &v| *d = T::lit(v));
