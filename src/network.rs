@@ -66,8 +66,36 @@ pub struct Network<T> {
     pub rng: ChaCha8Rng,
 }
 
+/// The most parameters a network may have. With gradients and two optimizer
+/// moments a float64 network needs 32 bytes per parameter, so this keeps a
+/// mistyped layer size from exhausting memory (which would abort the
+/// process) instead of raising an error.
+pub const MAX_PARAMETERS: usize = 1 << 28;
+
+/// Checks that the layer sizes give a network that fits `MAX_PARAMETERS`.
+fn check_size(config: &NetworkConfig) -> Result<()> {
+    let mut inputs = config.input_nodes;
+    let mut total: usize = 0;
+    for spec in config.hidden.iter().chain(std::iter::once(&config.output)) {
+        total = spec
+            .nodes
+            .checked_mul(inputs.saturating_add(1))
+            .and_then(|layer| total.checked_add(layer))
+            .unwrap_or(usize::MAX);
+        inputs = spec.nodes;
+    }
+    if total > MAX_PARAMETERS {
+        return Err(Error::value(
+            "nodes",
+            format!("these layer sizes need {total} parameters, more than pynet's limit of {MAX_PARAMETERS}"),
+        ));
+    }
+    Ok(())
+}
+
 impl<T: Real> Network<T> {
     pub fn new(config: &NetworkConfig) -> Result<Self> {
+        check_size(config)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut inputs = config.input_nodes;
         let mut layers = Vec::with_capacity(config.hidden.len() + 1);

@@ -14,6 +14,10 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
+/// The most values `Activation.derivative` returns (1 GiB of float64): the
+/// Jacobians grow with the square of the width.
+const MAX_JACOBIAN_VALUES: usize = 1 << 27;
+
 #[pyclass(name = "Activation", module = "pynet._core", frozen)]
 #[derive(Clone)]
 pub struct PyActivation {
@@ -69,6 +73,17 @@ impl PyActivation {
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = v.as_array();
         let (batch, was_vector) = as_batch(&values, "v")?;
+        let (rows, width) = batch.dim();
+        if rows.saturating_mul(width).saturating_mul(width) > MAX_JACOBIAN_VALUES {
+            return Err(Error::value(
+                "v",
+                format!(
+                    "the Jacobians of a ({rows}, {width}) batch would hold {rows}·{width}² values, \
+                     more than {MAX_JACOBIAN_VALUES}; pass fewer or shorter rows"
+                ),
+            )
+            .into());
+        }
         let jacobians = self.inner.jacobians(batch);
         let out = if was_vector {
             jacobians.index_axis_move(Axis(0), 0).into_dyn()

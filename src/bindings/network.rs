@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 /// The engine in the precision the user chose.
@@ -36,6 +36,9 @@ macro_rules! with_engine {
         }
     };
 }
+
+/// How long a call waits before trying again for a network another thread is using.
+const LOCK_RETRY: Duration = Duration::from_micros(200);
 
 /// How often training comes back to Python (for Ctrl-C and progress).
 const REPORT_INTERVAL: Duration = Duration::from_millis(100);
@@ -121,9 +124,12 @@ type PyMoments<'py> = (
     PyReadonlyArrayDyn<'py, f64>,
 );
 
-#[pyclass(name = "Network", module = "pynet._core")]
+/// Calls on one network from several threads are serialized by `engine`'s
+/// lock: predictions share it, training and parameter changes take it
+/// alone. Waiting for it happens with the GIL released.
+#[pyclass(name = "Network", module = "pynet._core", frozen)]
 pub struct PyNetwork {
-    engine: Engine,
+    engine: RwLock<Engine>,
     seed: u64,
     initializer: Initializer,
     errors: Arc<CallbackErrors>,
@@ -190,6 +196,31 @@ impl PyNetwork {
         })
     }
 
+    /// Shared access to the engine, waiting (GIL released) while another
+    /// thread trains. A panic in an earlier call (an engine bug) does not
+    /// lock the network for good.
+    fn read(&self, py: Python<'_>) -> RwLockReadGuard<'_, Engine> {
+        loop {
+            match self.engine.try_read() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => py.detach(|| std::thread::sleep(LOCK_RETRY)),
+            }
+        }
+    }
+
+    /// Exclusive access to the engine, waiting (GIL released) for running
+    /// predictions and trainings to finish.
+    fn write(&self, py: Python<'_>) -> RwLockWriteGuard<'_, Engine> {
+        loop {
+            match self.engine.try_write() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => py.detach(|| std::thread::sleep(LOCK_RETRY)),
+            }
+        }
+    }
+
     fn resolver(&self) -> Resolver {
         Resolver {
             errors: Arc::clone(&self.errors),
@@ -251,7 +282,7 @@ impl PyNetwork {
             }
         };
         Ok(PyNetwork {
-            engine,
+            engine: RwLock::new(engine),
             seed,
             initializer,
             errors,
@@ -259,8 +290,8 @@ impl PyNetwork {
     }
 
     #[getter]
-    fn dtype(&self) -> &'static str {
-        match self.engine {
+    fn dtype(&self, py: Python<'_>) -> &'static str {
+        match *self.read(py) {
             Engine::Double(_) => "float64",
             Engine::Single(_) => "float32",
         }
@@ -278,15 +309,15 @@ impl PyNetwork {
 
     /// Optimizer updates applied so far.
     #[getter]
-    fn step(&self) -> u64 {
-        with_engine!(&self.engine, network => network.step)
+    fn step(&self, py: Python<'_>) -> u64 {
+        with_engine!(&*self.read(py), network => network.step)
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
     #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         inputs: PyReadonlyArrayDyn<'py, f64>,
         targets: PyReadonlyArrayDyn<'py, f64>,
@@ -319,7 +350,8 @@ impl PyNetwork {
             stop: &stop,
         };
         let (epochs, mini_batch_size) = check_counts(epochs, mini_batch_size)?;
-        let engine = &mut self.engine;
+        let mut guard = self.write(py);
+        let engine = &mut *guard;
         let (outcome, interrupt) = run_released(py, &stop, || {
             let mut options = TrainOptions {
                 epochs,
@@ -367,7 +399,7 @@ impl PyNetwork {
         let inputs = as_matrix(&inputs, "inputs")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
-        Ok(match &self.engine {
+        Ok(match &*self.read(py) {
             Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
                 network.predict(inputs, normalizer.as_ref())
             }))?
@@ -395,7 +427,8 @@ impl PyNetwork {
         let inputs = as_matrix(&inputs, "inputs")?;
         let targets = as_matrix(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
-        let engine = &self.engine;
+        let guard = self.read(py);
+        let engine = &*guard;
         finish(run_released(
             py,
             &AtomicBool::new(false),
@@ -417,7 +450,7 @@ impl PyNetwork {
         let targets = as_matrix(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
-        match &self.engine {
+        match &*self.read(py) {
             Engine::Double(network) => parameters_to_python(
                 py,
                 finish(run_released(py, &AtomicBool::new(false), || {
@@ -437,14 +470,14 @@ impl PyNetwork {
 
     /// Copies of (weights, biases) per layer, hidden layers first.
     fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match &self.engine {
+        match &*self.read(py) {
             Engine::Double(network) => parameters_to_python(py, network.parameters()),
             Engine::Single(network) => parameters_to_python(py, network.parameters()),
         }
     }
 
     /// Replaces every layer's (weights, biases), hidden layers first.
-    fn set_parameters(&mut self, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
+    fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let mut views = Vec::with_capacity(arrays.len());
         for (weights, biases) in &arrays {
@@ -462,20 +495,20 @@ impl PyNetwork {
             })?;
             views.push((weights, biases));
         }
-        with_engine!(&mut self.engine, network => network.set_parameters(views))?;
+        with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
         Ok(())
     }
 
     /// (step, [(weights m, weights v, biases m, biases v) per layer]).
     fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
-        match &self.engine {
+        match &*self.read(py) {
             Engine::Double(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
             Engine::Single(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
         }
     }
 
-    fn set_optimizer_state(&mut self, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
-        match &mut self.engine {
+    fn set_optimizer_state(&self, py: Python<'_>, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
+        match &mut *self.write(py) {
             Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
             Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
         }
@@ -484,16 +517,16 @@ impl PyNetwork {
 
     /// The shuffling stream's position: (32-byte key, stream, word position).
     fn get_rng_state<'py>(&self, py: Python<'py>) -> (Bound<'py, pyo3::types::PyBytes>, u64, u128) {
-        let state = with_engine!(&self.engine, network => network.rng_state());
+        let state = with_engine!(&*self.read(py), network => network.rng_state());
         (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos)
     }
 
-    fn set_rng_state(&mut self, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
+    fn set_rng_state(&self, py: Python<'_>, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
         let seed: [u8; 32] = key
             .try_into()
             .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
         let state = RngState { seed, stream, word_pos };
-        with_engine!(&mut self.engine, network => network.set_rng_state(state));
+        with_engine!(&mut *self.write(py), network => network.set_rng_state(state));
         Ok(())
     }
 }

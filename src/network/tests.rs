@@ -433,3 +433,13 @@ fn a_restored_checkpoint_resumes_training_bit_for_bit() {
         .unwrap();
     assert_eq!(resumed.parameters(), straight.parameters());
 }
+
+#[test]
+fn absurd_layer_sizes_are_refused_before_allocating() {
+    let mut cfg = config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1);
+    cfg.hidden[0].nodes = 1 << 40;
+    let error = Network::<f64>::new(&cfg).unwrap_err();
+    assert!(error.to_string().starts_with("nodes"), "{error}");
+    cfg.input_nodes = usize::MAX;
+    assert!(Network::<f32>::new(&cfg).is_err());
+}
