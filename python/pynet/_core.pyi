@@ -5,7 +5,16 @@ from typing import Any, Callable, Optional, final
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Activation", "Cost", "ErrorMetric", "Network", "Normalizer", "Optimizer", "Regularizer"]
+__all__ = [
+    "Activation",
+    "Cost",
+    "EarlyStopping",
+    "ErrorMetric",
+    "Network",
+    "Normalizer",
+    "Optimizer",
+    "Regularizer",
+]
 
 _F64 = NDArray[np.float64]
 
@@ -65,6 +74,10 @@ class Normalizer:
     def name(self) -> str: ...
     @property
     def is_fitted(self) -> bool: ...
+    def get_state(self) -> Optional[tuple[Optional[float], Optional[_F64], Optional[_F64]]]: ...
+    def set_state(
+        self, factor: Optional[float] = None, offset: Optional[_F64] = None, scale: Optional[_F64] = None
+    ) -> None: ...
     def fit(self, x: _F64) -> None: ...
     def transform(self, x: _F64) -> _F64: ...
     def undo(self, x: _F64) -> _F64: ...
@@ -76,7 +89,21 @@ class ErrorMetric:
     def name(self) -> str: ...
     def compute(self, predictions: _F64, targets: _F64) -> float: ...
 
-_LayerSpec = tuple[int, Activation, Optional[Regularizer]]
+@final
+class EarlyStopping:
+    def __new__(cls, patience: int, min_delta: float, restore_best: bool, monitor: str) -> EarlyStopping: ...
+    @property
+    def patience(self) -> int: ...
+    @property
+    def min_delta(self) -> float: ...
+    @property
+    def restore_best(self) -> bool: ...
+    @property
+    def monitor(self) -> str: ...
+
+# A built-in component, or a user's object with the documented methods.
+_LayerSpec = tuple[int, Any, Optional[Any]]
+_Record = tuple[int, float, Optional[float], Optional[float], Optional[float]]
 _Pair = tuple[NDArray[Any], NDArray[Any]]
 
 @final
@@ -86,7 +113,7 @@ class Network:
         input_nodes: int,
         hidden: list[_LayerSpec],
         output: _LayerSpec,
-        cost: Cost,
+        cost: Any,
         optimizer: Optimizer,
         seed: int,
         initializer: str = "glorot_uniform",
@@ -107,9 +134,12 @@ class Network:
         epochs: int,
         mini_batch_size: int,
         normalizer: Optional[Normalizer] = None,
+        metric: Optional[Any] = None,
+        validation: Optional[tuple[_F64, _F64]] = None,
+        early_stopping: Optional[EarlyStopping] = None,
         on_batch: Optional[Callable[[int, int, int, int, float], Any]] = None,
-        on_epoch: Optional[Callable[[int, float], Any]] = None,
-    ) -> tuple[list[float], Optional[BaseException]]: ...
+        on_epoch: Optional[Callable[..., Any]] = None,
+    ) -> tuple[list[_Record], bool, Optional[int], Optional[BaseException]]: ...
     def predict(self, inputs: _F64, normalizer: Optional[Normalizer] = None) -> NDArray[Any]: ...
     def compute_cost(self, inputs: _F64, targets: _F64, normalizer: Optional[Normalizer] = None) -> float: ...
     def compute_gradients(
@@ -117,3 +147,7 @@ class Network:
     ) -> list[_Pair]: ...
     def get_parameters(self) -> list[_Pair]: ...
     def set_parameters(self, parameters: list[_Pair]) -> None: ...
+    def get_optimizer_state(self) -> tuple[int, list[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]]]: ...
+    def set_optimizer_state(self, step: int, moments: list[tuple[_F64, _F64, _F64, _F64]]) -> None: ...
+    def get_rng_state(self) -> tuple[bytes, int, int]: ...
+    def set_rng_state(self, key: bytes, stream: int, word_pos: int) -> None: ...
