@@ -4,7 +4,7 @@
 use crate::real::Real;
 use ndarray::{Array1, Array2};
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal, Uniform};
+use rand_distr::{Distribution, StandardNormal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Initializer {
@@ -27,9 +27,11 @@ impl Initializer {
         match self {
             Initializer::GlorotUniform => {
                 let limit = (6.0 / (nodes + inputs) as f64).sqrt();
-                // Both bounds are finite and ordered, so this cannot fail.
-                let uniform = Uniform::new_inclusive(-limit, limit).unwrap_or_else(|_| unreachable!());
-                let weights = Array2::from_shape_simple_fn((nodes, inputs), || T::lit(uniform.sample(rng)));
+                // a·(2u − 1) with u uniform in [0, 1) is uniform in [−a, a).
+                let weights = Array2::from_shape_simple_fn((nodes, inputs), || {
+                    let unit: f64 = rng.random();
+                    T::lit(limit * (2.0 * unit - 1.0))
+                });
                 (weights, Array1::zeros(nodes))
             }
             Initializer::StandardNormal => {

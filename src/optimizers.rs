@@ -182,8 +182,9 @@ impl<T: Real> PassSums<T> {
 const BLOCK: usize = 1 << 14;
 
 /// Runs a fused pass block by block, spreading blocks over rayon's threads
-/// when there are several: the pass is element-wise, so blocks are
-/// independent and only their sums are combined, in block order.
+/// (a single block, or a single thread, runs inline): the pass is
+/// element-wise, so blocks are independent and only their sums are
+/// combined, in block order.
 fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
     buffers: Buffers<'_, T>,
     l1: T,
@@ -195,29 +196,6 @@ fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
         square: T::zero(),
         non_finite_marker: T::zero(),
     };
-    if buffers.params.len() <= BLOCK || rayon::current_num_threads() < 2 {
-        let blocks = buffers
-            .params
-            .chunks(BLOCK)
-            .zip(buffers.gradient.chunks_mut(BLOCK))
-            .zip(buffers.first.chunks_mut(BLOCK))
-            .zip(buffers.second.chunks_mut(BLOCK));
-        return blocks
-            .map(|(((params, gradient), first), second)| {
-                fused_pass(
-                    Buffers {
-                        params,
-                        gradient,
-                        first,
-                        second,
-                    },
-                    l1,
-                    l2,
-                    &rule,
-                )
-            })
-            .fold(zero, PassSums::combine);
-    }
     buffers
         .params
         .par_chunks(BLOCK)

@@ -52,42 +52,32 @@ class GradientDescent(Optimizer):
         return {"learning_rate": self.learning_rate, "epsilon": self.epsilon}
 
 
-class Momentum(Optimizer):
+class _OneDecayRate(Optimizer):
+    """An optimizer with a learning rate and one decay rate (its class name
+    is the engine's rule)."""
+
+    def __init__(self, learning_rate: float, decay_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
+        self._core = _core.Optimizer(
+            type(self).__name__,
+            real(learning_rate, "learning_rate"),
+            decay_rate1=real(decay_rate, "decay_rate"),
+            epsilon=real(epsilon, "epsilon"),
+        )
+
+    @property
+    def decay_rate(self) -> float:
+        return self._core.decay_rates[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate, "epsilon": self.epsilon}
+
+
+class Momentum(_OneDecayRate):
     """``v = decay_rate * v + learning_rate * g``; ``W -= v``."""
 
-    def __init__(self, learning_rate: float, decay_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
-        self._core = _core.Optimizer(
-            "Momentum",
-            real(learning_rate, "learning_rate"),
-            decay_rate1=real(decay_rate, "decay_rate"),
-            epsilon=real(epsilon, "epsilon"),
-        )
 
-    @property
-    def decay_rate(self) -> float:
-        return self._core.decay_rates[0]
-
-    def get_config(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate, "epsilon": self.epsilon}
-
-
-class RMSProp(Optimizer):
+class RMSProp(_OneDecayRate):
     """``s = ρ s + (1 - ρ) g²``; ``W -= learning_rate * g / (√s + ε)``, ρ = ``decay_rate``."""
-
-    def __init__(self, learning_rate: float, decay_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
-        self._core = _core.Optimizer(
-            "RMSProp",
-            real(learning_rate, "learning_rate"),
-            decay_rate1=real(decay_rate, "decay_rate"),
-            epsilon=real(epsilon, "epsilon"),
-        )
-
-    @property
-    def decay_rate(self) -> float:
-        return self._core.decay_rates[0]
-
-    def get_config(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate, "epsilon": self.epsilon}
 
 
 class Adam(Optimizer):
