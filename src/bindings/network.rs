@@ -17,7 +17,7 @@ use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -130,6 +130,9 @@ type PyMoments<'py> = (
 #[pyclass(name = "Network", module = "pynet._core", frozen)]
 pub struct PyNetwork {
     engine: RwLock<Engine>,
+    /// Threads waiting for exclusive access; new readers hold back while
+    /// any wait, so a stream of predictions cannot starve training.
+    writers_waiting: AtomicUsize,
     seed: u64,
     initializer: Initializer,
     errors: Arc<CallbackErrors>,
@@ -201,24 +204,30 @@ impl PyNetwork {
     /// lock the network for good.
     fn read(&self, py: Python<'_>) -> RwLockReadGuard<'_, Engine> {
         loop {
-            match self.engine.try_read() {
-                Ok(guard) => return guard,
-                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => py.detach(|| std::thread::sleep(LOCK_RETRY)),
+            if self.writers_waiting.load(Ordering::Acquire) == 0 {
+                match self.engine.try_read() {
+                    Ok(guard) => return guard,
+                    Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                    Err(TryLockError::WouldBlock) => {}
+                }
             }
+            py.detach(|| std::thread::sleep(LOCK_RETRY));
         }
     }
 
     /// Exclusive access to the engine, waiting (GIL released) for running
     /// predictions and trainings to finish.
     fn write(&self, py: Python<'_>) -> RwLockWriteGuard<'_, Engine> {
-        loop {
+        self.writers_waiting.fetch_add(1, Ordering::AcqRel);
+        let guard = loop {
             match self.engine.try_write() {
-                Ok(guard) => return guard,
-                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Ok(guard) => break guard,
+                Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
                 Err(TryLockError::WouldBlock) => py.detach(|| std::thread::sleep(LOCK_RETRY)),
             }
-        }
+        };
+        self.writers_waiting.fetch_sub(1, Ordering::AcqRel);
+        guard
     }
 
     fn resolver(&self) -> Resolver {
@@ -283,6 +292,7 @@ impl PyNetwork {
         };
         Ok(PyNetwork {
             engine: RwLock::new(engine),
+            writers_waiting: AtomicUsize::new(0),
             seed,
             initializer,
             errors,
