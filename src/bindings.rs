@@ -88,14 +88,19 @@ pub(crate) fn batch_to_python<'py>(
     out.into_pyarray(py)
 }
 
-pub(crate) fn same_shape(predictions: &ArrayViewD<f64>, targets: &ArrayViewD<f64>) -> Result<(), Error> {
-    if predictions.shape() != targets.shape() {
+pub(crate) fn same_shape(
+    first: &ArrayViewD<f64>,
+    second: &ArrayViewD<f64>,
+    first_name: &str,
+    second_name: &str,
+) -> Result<(), Error> {
+    if first.shape() != second.shape() {
         return Err(Error::value(
-            "targets",
+            second_name,
             format!(
-                "expected the same shape as predictions {:?}, got {:?}",
-                predictions.shape(),
-                targets.shape()
+                "expected the same shape as {first_name} {:?}, got {:?}",
+                first.shape(),
+                second.shape()
             ),
         ));
     }

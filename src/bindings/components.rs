@@ -157,7 +157,7 @@ impl PyCost {
         predictions: &'a ArrayViewD<'a, f64>,
         targets: &'a ArrayViewD<'a, f64>,
     ) -> Result<(ArrayView2<'a, f64>, ArrayView2<'a, f64>), Error> {
-        same_shape(predictions, targets)?;
+        same_shape(predictions, targets, "p", "t")?;
         let (p, _) = as_batch(predictions, "p")?;
         let (t, _) = as_batch(targets, "t")?;
         self.inner.check_predictions(p, "p")?;
@@ -465,7 +465,7 @@ impl PyErrorMetric {
 
     fn compute(&self, predictions: PyReadonlyArrayDyn<'_, f64>, targets: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let (predictions, targets) = (predictions.as_array(), targets.as_array());
-        same_shape(&predictions, &targets)?;
+        same_shape(&predictions, &targets, "predictions", "targets")?;
         let (p, _) = as_batch(&predictions, "predictions")?;
         let (t, _) = as_batch(&targets, "targets")?;
         Ok(self.inner.compute(p, t)?)
