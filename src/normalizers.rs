@@ -114,7 +114,8 @@ impl Normalizer {
 
     pub fn undo(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         self.check_columns(x.ncols(), "X")?;
-        let mut out = x.to_owned();
+        // Standard layout whatever the input's, so the caller can reshape it.
+        let mut out = x.as_standard_layout().into_owned();
         match self.fitted()? {
             Fitted::Scale { factor } => out.mapv_inplace(|v| v * factor),
             Fitted::Columns { offset, scale } => {

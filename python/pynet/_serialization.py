@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 import os
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
@@ -186,7 +187,20 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
     return network
 
 
+def _check_file(file: Any, mode: str) -> None:
+    """A path (str or os.PathLike) or a binary file object; never an integer,
+    which open() would take as a file descriptor."""
+    if isinstance(file, (str, os.PathLike)):
+        return
+    needed = "write" if mode == "w" else "read"
+    if not hasattr(file, needed) or isinstance(file, io.TextIOBase):
+        raise TypeError(
+            f"file: expected a path or a binary file object with .{needed}(). Received: {type(file).__name__}"
+        )
+
+
 def save(network: NeuralNetwork, file: PathOrFile) -> None:
+    _check_file(file, "w")
     arrays = to_arrays(network)
     if hasattr(file, "write"):
         np.savez_compressed(file, **arrays)
@@ -196,11 +210,12 @@ def save(network: NeuralNetwork, file: PathOrFile) -> None:
 
 
 def load(file: PathOrFile) -> NeuralNetwork:
+    _check_file(file, "r")
     try:
         loaded = np.load(file, allow_pickle=False)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError):
         # NumPy's own message would suggest allow_pickle, which load never uses.
         raise FormatError("not a pynet network file (not a readable .npz archive)") from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -208,7 +223,7 @@ def load(file: PathOrFile) -> NeuralNetwork:
     try:
         with loaded as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError):
         raise FormatError("not a pynet network file (a damaged .npz archive)") from None
     return from_arrays(arrays)
 

@@ -19,7 +19,10 @@ def real(value: Any, name: str) -> float:
     """A real number (Python or NumPy int/float; not bool or str)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number. Received: {name}={value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name}: expected a finite number, got one beyond the float64 range (about 1.8e308)") from None
 
 
 def integer(value: Any, name: str) -> int:

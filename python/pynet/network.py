@@ -94,6 +94,8 @@ class NeuralNetwork:
         seed = int(seed)
         if not 0 <= seed < 2**64:
             raise ValueError(f"seed: expected an integer in [0, 2**64). Received: seed={seed}")
+        if not isinstance(initializer, str):
+            raise TypeError(f"initializer: expected one of {_INITIALIZERS}. Received: {type(initializer).__name__}")
         if initializer not in _INITIALIZERS:
             raise ValueError(f"initializer: expected one of {_INITIALIZERS}. Received: initializer={initializer!r}")
 
