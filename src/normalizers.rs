@@ -175,7 +175,7 @@ fn unit_if_zero(value: f64) -> f64 {
 /// accuracy (as NumPy's `mean` and `std`).
 fn column_mean_and_std(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
     let rows = x.nrows() as f64;
-    let mean = x.sum_axis(Axis(0)) / rows;
+    let mut mean = x.sum_axis(Axis(0)) / rows;
     let mut squares = Array1::<f64>::zeros(x.ncols());
     for row in x.rows() {
         Zip::from(&mut squares)
@@ -183,8 +183,35 @@ fn column_mean_and_std(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
             .and(&mean)
             .for_each(|s, &v, &m| *s += (v - m) * (v - m));
     }
-    let std = (squares / rows).mapv(f64::sqrt);
+    let mut std = (squares / rows).mapv(f64::sqrt);
+    // Near the top of the float64 range the plain sums overflow although the
+    // statistics themselves are finite; those columns are recomputed scaled.
+    for (column, (mean, std)) in mean.iter_mut().zip(std.iter_mut()).enumerate() {
+        if !(mean.is_finite() && std.is_finite()) {
+            (*mean, *std) = scaled_mean_and_std(x.column(column));
+        }
+    }
     (mean, std)
+}
+
+/// Mean and population standard deviation of one column without
+/// overflow: values are divided by the count (or by the largest deviation)
+/// before they are added.
+fn scaled_mean_and_std(column: ndarray::ArrayView1<f64>) -> (f64, f64) {
+    let rows = column.len() as f64;
+    let mean: f64 = column.iter().map(|v| v / rows).sum();
+    let largest = column.iter().fold(0.0f64, |m, v| m.max((v / 2.0 - mean / 2.0).abs()));
+    if largest == 0.0 {
+        return (mean, 0.0);
+    }
+    let variance: f64 = column
+        .iter()
+        .map(|v| {
+            let scaled = (v / 2.0 - mean / 2.0) / largest;
+            scaled * scaled / rows
+        })
+        .sum();
+    (mean, 2.0 * largest * variance.sqrt())
 }
 
 #[cfg(test)]
@@ -226,6 +253,19 @@ mod tests {
         let x = array![[1.0, 5.0], [3.0, 5.0]];
         let n = fitted(NormalizerKind::ZScore, &x);
         assert_eq!(n.transform(x.view()).unwrap(), array![[-1.0, 0.0], [1.0, 0.0]]);
+    }
+
+    #[test]
+    fn z_score_statistics_of_huge_values_do_not_overflow() {
+        let constant = Array2::from_elem((4, 1), 1.7e308);
+        let n = fitted(NormalizerKind::ZScore, &constant);
+        assert_eq!(n.transform(constant.view()).unwrap(), Array2::<f64>::zeros((4, 1)));
+        let spread = array![[1e300], [-1e300], [1e300], [-1e300]];
+        let n = fitted(NormalizerKind::ZScore, &spread);
+        let z = n.transform(spread.view()).unwrap();
+        for (got, want) in z.iter().zip([1.0, -1.0, 1.0, -1.0]) {
+            assert_abs_diff_eq!(*got, want, epsilon = 1e-12);
+        }
     }
 
     #[test]
