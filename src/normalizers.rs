@@ -105,9 +105,10 @@ impl Normalizer {
 
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         self.check_columns(x.ncols(), "X")?;
+        let fitted = self.fitted()?;
         let mut out = Array2::zeros(x.dim());
         for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
-            self.transform_row_into(row, &mut out_row, |v| v)?;
+            fitted.transform_row_into(row, &mut out_row, |v| v);
         }
         Ok(out)
     }
