@@ -95,17 +95,31 @@ impl Cost {
         }
     }
 
-    /// Σ over the examples (rows) of each example's cost.
-    pub fn total<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> Result<T> {
+    /// The mean cost per example, (1/m) Σ_i C_i, accumulated in f64 in row
+    /// order (so the result does not depend on the arrays' memory layout).
+    pub fn mean<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>) -> Result<f64> {
         if let Cost::Custom(custom) = self {
-            let mean = custom.mean(to_f64(predictions).view(), to_f64(targets).view())?;
-            return Ok(T::lit(mean * predictions.nrows() as f64));
+            return custom.mean(to_f64(predictions).view(), to_f64(targets).view());
         }
-        let mut sum = T::zero();
-        Zip::from(&predictions)
-            .and(&targets)
-            .for_each(|&p, &t| sum += self.term(p, t));
-        Ok(sum / T::lit(self.per_output_divisor(predictions.ncols())))
+        let divisor = self.per_output_divisor(predictions.ncols()) * predictions.nrows() as f64;
+        let mean = self.weighted_sum(predictions, targets, 1.0) / divisor;
+        if mean.is_finite() {
+            return Ok(mean);
+        }
+        // Near the top of the float64 range the plain sum overflows although
+        // the mean may not: divide each term first.
+        Ok(self.weighted_sum(predictions, targets, 1.0 / divisor))
+    }
+
+    /// Σ weight · term over every output, each term computed in f64.
+    fn weighted_sum<T: Real>(&self, predictions: ArrayView2<T>, targets: ArrayView2<T>, weight: f64) -> f64 {
+        let mut sum = 0.0;
+        for (p_row, t_row) in predictions.rows().into_iter().zip(targets.rows()) {
+            for (&p, &t) in p_row.iter().zip(t_row.iter()) {
+                sum += weight * self.term(p.as_f64(), t.as_f64());
+            }
+        }
+        sum
     }
 
     /// Writes `scale · ∂C_i/∂p` for every example into `out`; the network
@@ -212,30 +226,30 @@ mod tests {
         let t = array![[1.0, 0.0]];
         // d = (-0.5, 2)
         assert_abs_diff_eq!(
-            Cost::MeanSquaredError.total(p.view(), t.view()).unwrap(),
+            Cost::MeanSquaredError.mean(p.view(), t.view()).unwrap(),
             (0.25 + 4.0) / 4.0,
             epsilon = 1e-15
         );
         assert_abs_diff_eq!(
-            Cost::MeanAbsoluteError.total(p.view(), t.view()).unwrap(),
+            Cost::MeanAbsoluteError.mean(p.view(), t.view()).unwrap(),
             2.5 / 2.0,
             epsilon = 1e-15
         );
         assert_abs_diff_eq!(
-            Cost::Huber { threshold: 1.0 }.total(p.view(), t.view()).unwrap(),
+            Cost::Huber { threshold: 1.0 }.mean(p.view(), t.view()).unwrap(),
             (0.125 + 1.5) / 2.0,
             epsilon = 1e-15
         );
         let expected_log_cosh = (0.5f64.cosh().ln() + 2.0f64.cosh().ln()) / 2.0;
         assert_abs_diff_eq!(
-            Cost::LogCosh.total(p.view(), t.view()).unwrap(),
+            Cost::LogCosh.mean(p.view(), t.view()).unwrap(),
             expected_log_cosh,
             epsilon = 1e-15
         );
         let probabilities = array![[0.25, 0.75]];
         let one_hot = array![[0.0, 1.0]];
         assert_abs_diff_eq!(
-            Cost::CrossEntropy.total(probabilities.view(), one_hot.view()).unwrap(),
+            Cost::CrossEntropy.mean(probabilities.view(), one_hot.view()).unwrap(),
             -(0.75f64 + 1e-9).ln(),
             epsilon = 1e-15
         );
@@ -256,13 +270,34 @@ mod tests {
     #[test]
     fn log_cosh_is_finite_for_huge_differences() {
         let cost: f64 = Cost::LogCosh
-            .total(array![[1e300]].view(), array![[-1e300]].view())
+            .mean(array![[1e300]].view(), array![[-1e300]].view())
             .unwrap();
         assert_eq!(cost, 2e300);
         let big = Cost::LogCosh
-            .total(array![[1000.0]].view(), array![[0.0]].view())
+            .mean(array![[1000.0]].view(), array![[0.0]].view())
             .unwrap();
         assert_abs_diff_eq!(big, 1000.0 - std::f64::consts::LN_2, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn means_whose_sums_overflow_are_finite() {
+        let huge = ndarray::Array2::from_elem((2, 2), 1.5e308);
+        let zeros = ndarray::Array2::<f64>::zeros((2, 2));
+        for cost in [Cost::MeanAbsoluteError, Cost::LogCosh, Cost::Huber { threshold: 1.0 }] {
+            let mean = cost.mean(huge.view(), zeros.view()).unwrap();
+            assert!(mean.is_finite() && (mean / 1.5e308 - 1.0).abs() < 1e-12, "{}: {mean}", cost.name());
+        }
+    }
+
+    #[test]
+    fn means_do_not_depend_on_memory_layout() {
+        let p = array![[1.5, 1.5], [1.5, 1.5], [1.5, 1.5]];
+        let t = array![[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]];
+        let (pf, tf) = (p.t().as_standard_layout().reversed_axes(), t.t().as_standard_layout().reversed_axes());
+        assert!(!pf.is_standard_layout());
+        for cost in [Cost::LogCosh, Cost::MeanSquaredError, Cost::Huber { threshold: 0.5 }] {
+            assert_eq!(cost.mean(p.view(), t.view()), cost.mean(pf.view(), tf.view()));
+        }
     }
 
     #[test]

@@ -127,10 +127,10 @@ impl<T: Real> DenseLayer<T> {
     }
 
     /// R(W), zero without a regularizer.
-    pub fn penalty(&self) -> Result<T> {
+    pub fn penalty(&self) -> Result<f64> {
         match &self.regularizer {
             Some(regularizer) => regularizer.layer_penalty(self.weights.view()),
-            None => Ok(T::zero()),
+            None => Ok(0.0),
         }
     }
 }

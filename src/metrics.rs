@@ -43,16 +43,27 @@ impl ErrorMetric {
         }
     }
 
-    /// MAPE cannot be computed against a zero target; checked before
+    /// MAPE cannot be computed against a zero target, nor against one that
+    /// rounds to zero in the working precision `T`; checked before
     /// training so an epoch never fails halfway.
-    pub fn check_targets<T: Real>(&self, targets: ArrayView2<T>, argument: &str) -> Result<()> {
-        if matches!(self, ErrorMetric::MeanAbsolutePercentageError) && targets.iter().any(|&t| t == T::zero()) {
-            return Err(Error::value(
+    pub fn check_targets<T: Real>(&self, targets: ArrayView2<f64>, argument: &str) -> Result<()> {
+        if !matches!(self, ErrorMetric::MeanAbsolutePercentageError) {
+            return Ok(());
+        }
+        match targets.iter().find(|&&t| T::lit(t) == T::zero()) {
+            None => Ok(()),
+            Some(&t) if t == 0.0 => Err(Error::value(
                 argument,
                 "MeanAbsolutePercentageError is undefined for a zero target",
-            ));
+            )),
+            Some(&t) => Err(Error::value(
+                argument,
+                format!(
+                    "MeanAbsolutePercentageError is undefined for a zero target, and the target {t:e} \
+                     rounds to zero in this network's float32 precision"
+                ),
+            )),
         }
-        Ok(())
     }
 
     /// The metric's numerator and denominator over one batch.
@@ -68,11 +79,19 @@ impl ErrorMetric {
                 })
             }
             ErrorMetric::MeanAbsolutePercentageError => {
-                self.check_targets(targets, "targets")?;
+                if targets.iter().any(|&t| t == T::zero()) {
+                    return Err(Error::value(
+                        "targets",
+                        "MeanAbsolutePercentageError is undefined for a zero target",
+                    ));
+                }
                 let mut total = 0.0;
-                Zip::from(&predictions)
-                    .and(&targets)
-                    .for_each(|&p, &t| total += ((p - t) / t).abs().as_f64());
+                for (p_row, t_row) in predictions.rows().into_iter().zip(targets.rows()) {
+                    for (&p, &t) in p_row.iter().zip(t_row.iter()) {
+                        let (p, t) = (p.as_f64(), t.as_f64());
+                        total += ((p - t) / t).abs();
+                    }
+                }
                 Ok(MetricSum {
                     total,
                     count: predictions.len() as f64,

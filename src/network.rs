@@ -234,12 +234,49 @@ impl<T: Real> Network<T> {
     ) -> Result<()> {
         self.check_example_shapes(inputs, targets, inputs_name, targets_name)?;
         check_finite(inputs, inputs_name)?;
-        check_finite(targets, targets_name)?;
+        check_representable::<T>(targets, targets_name)?;
         self.cost.check_targets(targets, targets_name)?;
         match metric {
-            Some(metric) => metric.check_targets(targets, targets_name),
+            Some(metric) => metric.check_targets::<T>(targets, targets_name),
             None => Ok(()),
         }
+    }
+
+    /// Every input, once normalized, must lie in the working precision's
+    /// range. Normalizers are monotone per feature, so checking each
+    /// feature's smallest and largest value covers all of them; training
+    /// checks this up front so no batch can fail halfway through an epoch.
+    pub fn check_normalized_range(
+        &self,
+        inputs: ArrayView2<f64>,
+        normalizer: Option<&Normalizer>,
+        argument: &str,
+    ) -> Result<()> {
+        let fitted = match normalizer {
+            Some(normalizer) => {
+                normalizer.check_columns(inputs.ncols(), argument)?;
+                Some(normalizer.fitted()?)
+            }
+            None if T::NAME == f64::NAME => return Ok(()), // finite is enough
+            None => None,
+        };
+        let (lowest, highest) = column_extremes(inputs);
+        for (column, (&low, &high)) in lowest.iter().zip(&highest).enumerate() {
+            for value in [low, high] {
+                let normalized = fitted.map_or(value, |f| f.transform_value(column, value));
+                if !T::lit(normalized).is_finite() {
+                    let what = if fitted.is_some() { "once normalized, lie" } else { "lie" };
+                    return Err(Error::value(
+                        argument,
+                        format!(
+                            "feature {column} holds values ({value:e}) that {what} beyond the {} range of this network",
+                            T::NAME
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     // ----- forward and backward on the workspace -----
@@ -266,16 +303,16 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
-    /// Σ_i C_i over the batch just forwarded (not averaged).
-    fn batch_cost_sum(&self, workspace: &Workspace<T>, rows: usize) -> Result<f64> {
+    /// (1/m) Σ_i C_i over the batch just forwarded.
+    fn batch_cost(&self, workspace: &Workspace<T>, rows: usize) -> Result<f64> {
         let predictions = workspace.output(rows);
         let targets = workspace.targets.slice(s![..rows, ..]);
-        Ok(self.cost.total(predictions, targets)?.as_f64())
+        self.cost.mean(predictions, targets)
     }
 
     /// Σ_l R_l(W_l): the penalties added once to every batch's cost.
     fn penalty(&self) -> Result<f64> {
-        self.layers.iter().map(|layer| layer.penalty().map(T::as_f64)).sum()
+        self.layers.iter().map(DenseLayer::penalty).sum()
     }
 
     /// Fills every layer's gradient buffers with (1/m) Σ ∂C_i/∂θ (the
@@ -360,6 +397,7 @@ impl<T: Real> Network<T> {
             rows.extend(start..end);
             workspace.gather(inputs, targets, &rows, normalizer)?;
             self.forward(&mut workspace, rows.len())?;
+            check_outputs_finite(workspace.output(rows.len()), start)?;
             visit(start..end, &workspace)?;
         }
         Ok(())
@@ -388,18 +426,20 @@ impl<T: Real> Network<T> {
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
     ) -> Result<(f64, Option<f64>)> {
-        let mut cost_sum = 0.0;
+        // Chunk means weighted by their share of the examples: a plain sum
+        // of costs could overflow where their mean does not.
+        let mut cost = 0.0;
         let mut metric_sum = MetricSum::default();
+        let examples = inputs.nrows() as f64;
         self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
             let rows = range.len();
-            cost_sum += self.batch_cost_sum(workspace, rows)?;
+            cost += self.batch_cost(workspace, rows)? * (rows as f64 / examples);
             if let Some(metric) = metric {
                 metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
             }
             Ok(())
         })?;
-        let cost = cost_sum / inputs.nrows() as f64 + self.penalty()?;
-        Ok((cost, metric.map(|_| metric_sum.value())))
+        Ok((cost + self.penalty()?, metric.map(|_| metric_sum.value())))
     }
 
     /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples.
@@ -410,7 +450,15 @@ impl<T: Real> Network<T> {
         normalizer: Option<&Normalizer>,
     ) -> Result<f64> {
         self.check_examples(inputs, targets, "inputs", "targets", None)?;
-        Ok(self.evaluate_checked(inputs, targets, normalizer, None)?.0)
+        let cost = self.evaluate_checked(inputs, targets, normalizer, None)?.0;
+        if !cost.is_finite() {
+            return Err(Error::value(
+                "targets",
+                "the cost overflows float64: the predictions lie too far from the targets (or the penalty of \
+                 the parameters is too large)",
+            ));
+        }
+        Ok(cost)
     }
 
     /// The exact gradient one optimizer step would use if the examples
@@ -429,11 +477,27 @@ impl<T: Real> Network<T> {
         let mut workspace = Workspace::new(self, rows.len(), true, true);
         workspace.gather(inputs, Some(targets), &rows, normalizer)?;
         self.forward(&mut workspace, rows.len())?;
+        check_outputs_finite(workspace.output(rows.len()), 0)?;
         self.backward(&mut workspace, rows.len())?;
         for (layer, buffers) in self.layers.iter().zip(workspace.layers.iter_mut()) {
             layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
         }
-        Ok(workspace.into_gradients())
+        let gradients = workspace.into_gradients();
+        let finite = |values: &[T]| values.iter().all(|v| v.is_finite());
+        let all_finite = gradients.iter().all(|(weights, biases)| {
+            weights.as_slice_memory_order().is_some_and(finite) && biases.as_slice_memory_order().is_some_and(finite)
+        });
+        if !all_finite {
+            return Err(Error::value(
+                "targets",
+                format!(
+                    "the gradients overflow {}: the predictions lie too far from the targets (or the parameters \
+                     are too large)",
+                    T::NAME
+                ),
+            ));
+        }
+        Ok(gradients)
     }
 
     pub fn parameters(&self) -> Parameters<T> {
@@ -482,8 +546,8 @@ impl<T: Real> Network<T> {
                     ),
                 ));
             }
-            check_finite(weights.view(), "weights")?;
-            check_finite(biases.view().insert_axis(Axis(0)), "biases")?;
+            check_representable::<T>(weights.view(), "weights")?;
+            check_representable::<T>(biases.view().insert_axis(Axis(0)), "biases")?;
         }
         for ((weights, biases), layer) in parameters.into_iter().zip(self.layers.iter_mut()) {
             layer.weights = weights.mapv(T::lit);
@@ -526,16 +590,83 @@ fn softmax_cross_entropy_row<T: Real>(
 
 /// NaN and ±inf are rejected at the boundary so they cannot poison training.
 pub fn check_finite(values: ArrayView2<f64>, argument: &str) -> Result<()> {
-    let finite = match values.as_slice_memory_order() {
-        Some(slice) => slice
-            .par_chunks(1 << 14)
-            .all(|chunk| chunk.iter().all(|v| v.is_finite())),
-        None => values.iter().all(|v| v.is_finite()),
-    };
-    if finite {
+    if all_values(values, f64::is_finite) {
         Ok(())
     } else {
         Err(Error::value(argument, "contains NaN or infinite values"))
+    }
+}
+
+/// Finite, and within the range of the working precision `T`.
+pub fn check_representable<T: Real>(values: ArrayView2<f64>, argument: &str) -> Result<()> {
+    check_finite(values, argument)?;
+    if all_values(values, |v| T::lit(v).is_finite()) {
+        return Ok(());
+    }
+    let value = values.iter().find(|&&v| !T::lit(v).is_finite()).copied().unwrap_or_default();
+    Err(Error::value(
+        argument,
+        format!(
+            "contains {value:e}, beyond the {} range (largest magnitude {:e}) of this network",
+            T::NAME,
+            T::max_value().as_f64()
+        ),
+    ))
+}
+
+fn all_values(values: ArrayView2<f64>, predicate: impl Fn(f64) -> bool + Sync) -> bool {
+    match values.as_slice_memory_order() {
+        Some(slice) => slice
+            .par_chunks(1 << 14)
+            .all(|chunk| chunk.iter().all(|&v| predicate(v))),
+        None => values.iter().all(|&v| predicate(v)),
+    }
+}
+
+/// Each feature's smallest and largest value, in one parallel pass.
+fn column_extremes(values: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
+    let columns = values.ncols();
+    let start = || {
+        (
+            Array1::from_elem(columns, f64::INFINITY),
+            Array1::from_elem(columns, f64::NEG_INFINITY),
+        )
+    };
+    values
+        .axis_chunks_iter(Axis(0), 1024)
+        .into_par_iter()
+        .map(|chunk| {
+            let (mut low, mut high) = start();
+            for row in chunk.rows() {
+                Zip::from(&mut low).and(&mut high).and(&row).for_each(|l, h, &v| {
+                    *l = l.min(v);
+                    *h = h.max(v);
+                });
+            }
+            (low, high)
+        })
+        .reduce(start, |(low_a, high_a), (low_b, high_b)| {
+            (
+                Zip::from(&low_a).and(&low_b).map_collect(|a, b| a.min(*b)),
+                Zip::from(&high_a).and(&high_b).map_collect(|a, b| a.max(*b)),
+            )
+        })
+}
+
+/// Finite inputs and parameters can still overflow inside the layers; such
+/// outputs are an error, never a result.
+fn check_outputs_finite<T: Real>(outputs: ArrayView2<T>, first_example: usize) -> Result<()> {
+    match outputs.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
+        None => Ok(()),
+        Some(row) => Err(Error::value(
+            "inputs",
+            format!(
+                "the network's output for example {} overflows {}: the inputs or the parameters are too large \
+                 for it",
+                first_example + row,
+                T::NAME
+            ),
+        )),
     }
 }
 

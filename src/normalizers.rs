@@ -1,6 +1,12 @@
 //! Input normalizers: fitted once on training inputs, then applied to every
 //! batch the network sees. Their statistics are kept in f64 whatever the
 //! network's precision.
+//!
+//! Every normalizer is an affine map per column, `(x·p − offset) / scale`.
+//! The pre-scale `p` is 1 except where the plain map would overflow
+//! although its result does not (a MinMax range wider than the float64
+//! range, a power of ten beyond it): there the statistics are halved or
+//! split so every intermediate stays finite.
 
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
@@ -12,14 +18,39 @@ pub enum NormalizerKind {
     ZScore,
 }
 
-/// What `fit` learned: `transform(x) = (x − offset) / scale`.
+/// What `fit` learned, in each normalizer's own terms; this is what is
+/// saved and restored.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Fitted {
-    /// DecimalScaling: one power of ten for the whole array.
-    Scale { factor: f64 },
-    /// MinMax and ZScore: per-column offset and scale.
-    Columns { offset: Array1<f64>, scale: Array1<f64> },
+pub enum Statistics {
+    /// `x / 10^exponent` over the whole array.
+    DecimalScaling { exponent: i32 },
+    /// Per column `(x − minimum) / (maximum − minimum)`, a zero range counting as 1.
+    MinMax { minimum: Array1<f64>, maximum: Array1<f64> },
+    /// Per column `(x − mean) / std` (population std), a zero std counting as 1.
+    ZScore { mean: Array1<f64>, std: Array1<f64> },
 }
+
+/// The statistics and the per-column affine map derived from them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fitted {
+    statistics: Statistics,
+    map: Affine,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Affine {
+    /// One map for every value (DecimalScaling).
+    Whole { prescale: f64, scale: f64 },
+    Columns {
+        prescale: Array1<f64>,
+        offset: Array1<f64>,
+        scale: Array1<f64>,
+    },
+}
+
+/// The largest decimal exponent applied in one step; 10^±300 and the
+/// values it scales stay normal floats.
+const DECIMAL_STEP: i32 = 300;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Normalizer {
@@ -46,31 +77,60 @@ impl Normalizer {
         if x.is_empty() {
             return Err(Error::value("X", "cannot fit a normalizer on an empty array"));
         }
-        self.fitted = Some(match self.kind {
+        let statistics = match self.kind {
             NormalizerKind::DecimalScaling => {
                 let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                let exponent = if largest == 0.0 { 0.0 } else { largest.log10().ceil() };
-                Fitted::Scale {
-                    factor: 10f64.powf(exponent),
-                }
+                let exponent = if largest == 0.0 { 0 } else { largest.log10().ceil() as i32 };
+                Statistics::DecimalScaling { exponent }
             }
-            NormalizerKind::MinMax => {
-                let min = x.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v));
-                let max = x.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v));
-                let range = (&max - &min).mapv(unit_if_zero);
-                Fitted::Columns {
-                    offset: min,
-                    scale: range,
-                }
-            }
+            NormalizerKind::MinMax => Statistics::MinMax {
+                minimum: x.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v)),
+                maximum: x.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v)),
+            },
             NormalizerKind::ZScore => {
                 let (mean, std) = column_mean_and_std(x);
-                Fitted::Columns {
-                    offset: mean,
-                    scale: std.mapv(unit_if_zero),
-                }
+                Statistics::ZScore { mean, std }
             }
-        });
+        };
+        self.fitted = Some(Fitted::new(statistics));
+        Ok(())
+    }
+
+    /// Restores statistics saved from a normalizer of the same kind,
+    /// after checking they are ones `fit` could have produced.
+    pub fn set_statistics(&mut self, statistics: Statistics) -> Result<()> {
+        let kind = match &statistics {
+            Statistics::DecimalScaling { .. } => NormalizerKind::DecimalScaling,
+            Statistics::MinMax { .. } => NormalizerKind::MinMax,
+            Statistics::ZScore { .. } => NormalizerKind::ZScore,
+        };
+        if kind != self.kind {
+            return Err(Error::value(
+                "normalizer_state",
+                format!("these statistics do not belong to a {} normalizer", self.name()),
+            ));
+        }
+        let problem = match &statistics {
+            Statistics::DecimalScaling { exponent } => {
+                (exponent.abs() > 400).then_some("the exponent must lie in [-400, 400]")
+            }
+            Statistics::MinMax { minimum, maximum } => (minimum.is_empty()
+                || minimum.len() != maximum.len()
+                || !Zip::from(minimum)
+                    .and(maximum)
+                    .all(|&low, &high| low.is_finite() && high.is_finite() && low <= high))
+            .then_some("minimum and maximum must be finite, equally long, non-empty, with minimum <= maximum"),
+            Statistics::ZScore { mean, std } => (mean.is_empty()
+                || mean.len() != std.len()
+                || !Zip::from(mean)
+                    .and(std)
+                    .all(|&m, &s| m.is_finite() && s.is_finite() && s >= 0.0))
+            .then_some("mean and std must be finite, equally long, non-empty, with std >= 0"),
+        };
+        if let Some(problem) = problem {
+            return Err(Error::value("normalizer_state", problem));
+        }
+        self.fitted = Some(Fitted::new(statistics));
         Ok(())
     }
 
@@ -89,20 +149,19 @@ impl Normalizer {
 
     /// Checks that `x` has the columns this normalizer was fitted on.
     pub fn check_columns(&self, columns: usize, argument: &str) -> Result<()> {
-        if let Fitted::Columns { offset, .. } = self.fitted()? {
-            if offset.len() != columns {
+        if let Some(fitted_columns) = self.fitted()?.columns() {
+            if fitted_columns != columns {
                 return Err(Error::value(
                     argument,
-                    format!(
-                        "the normalizer was fitted on {} features but got {columns}",
-                        offset.len()
-                    ),
+                    format!("the normalizer was fitted on {fitted_columns} features but got {columns}"),
                 ));
             }
         }
         Ok(())
     }
 
+    /// The normalized `x`; values whose normalized form overflows float64
+    /// are an error naming `X`.
     pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         self.check_columns(x.ncols(), "X")?;
         let fitted = self.fitted()?;
@@ -110,24 +169,21 @@ impl Normalizer {
         for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
             fitted.transform_row_into(row, &mut out_row, |v| v);
         }
+        require_finite_output(&out, "X", "normalized")?;
         Ok(out)
     }
 
     pub fn undo(&self, x: ArrayView2<f64>) -> Result<Array2<f64>> {
         self.check_columns(x.ncols(), "X")?;
+        let fitted = self.fitted()?;
         // Standard layout whatever the input's, so the caller can reshape it.
         let mut out = x.as_standard_layout().into_owned();
-        match self.fitted()? {
-            Fitted::Scale { factor } => out.mapv_inplace(|v| v * factor),
-            Fitted::Columns { offset, scale } => {
-                for mut row in out.rows_mut() {
-                    Zip::from(&mut row)
-                        .and(offset)
-                        .and(scale)
-                        .for_each(|v, &o, &s| *v = *v * s + o);
-                }
+        for mut row in out.rows_mut() {
+            for (column, v) in row.iter_mut().enumerate() {
+                *v = fitted.undo_value(column, *v);
             }
         }
+        require_finite_output(&out, "X", "un-normalized")?;
         Ok(out)
     }
 
@@ -144,22 +200,130 @@ impl Normalizer {
     }
 }
 
+fn require_finite_output(out: &Array2<f64>, argument: &str, what: &str) -> Result<()> {
+    match out.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::value(
+            argument,
+            format!(
+                "the {what} value at flat index {index} overflows float64: \
+                 it lies too far outside the data the normalizer was fitted on"
+            ),
+        )),
+    }
+}
+
 impl Fitted {
-    /// `(x − offset) / scale` for one example, converted with `convert`.
-    pub fn transform_row_into<T>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>, convert: impl Fn(f64) -> T) {
-        match self {
-            Fitted::Scale { factor } => {
-                Zip::from(out).and(&row).for_each(|o, &v| *o = convert(v / factor));
+    fn new(statistics: Statistics) -> Self {
+        let map = match &statistics {
+            Statistics::DecimalScaling { exponent } => {
+                // x / 10^k = (x · 10^−(k − k2)) / 10^k2 with |k2| ≤ 300.
+                let in_range = exponent.clamp(&-DECIMAL_STEP, &DECIMAL_STEP);
+                Affine::Whole {
+                    prescale: power_of_ten(in_range - exponent),
+                    scale: power_of_ten(*in_range),
+                }
             }
-            Fitted::Columns { offset, scale } => {
-                Zip::from(out)
-                    .and(&row)
-                    .and(offset)
-                    .and(scale)
-                    .for_each(|o, &v, &m, &s| *o = convert((v - m) / s));
+            Statistics::MinMax { minimum, maximum } => {
+                let mut prescale = Array1::ones(minimum.len());
+                let mut offset = minimum.clone();
+                let mut scale = Array1::ones(minimum.len());
+                for (column, (&low, &high)) in minimum.iter().zip(maximum).enumerate() {
+                    let range = high - low;
+                    if range.is_finite() {
+                        scale[column] = unit_if_zero(range);
+                    } else {
+                        // A range wider than float64: halve everything.
+                        prescale[column] = 0.5;
+                        offset[column] = low / 2.0;
+                        scale[column] = high / 2.0 - low / 2.0;
+                    }
+                }
+                Affine::Columns { prescale, offset, scale }
+            }
+            Statistics::ZScore { mean, std } => Affine::Columns {
+                prescale: Array1::ones(mean.len()),
+                offset: mean.clone(),
+                scale: std.mapv(unit_if_zero),
+            },
+        };
+        Fitted { statistics, map }
+    }
+
+    pub fn statistics(&self) -> &Statistics {
+        &self.statistics
+    }
+
+    /// Features the statistics were fitted on (None for DecimalScaling,
+    /// which applies to any width).
+    pub fn columns(&self) -> Option<usize> {
+        match &self.map {
+            Affine::Whole { .. } => None,
+            Affine::Columns { offset, .. } => Some(offset.len()),
+        }
+    }
+
+    /// Normalizes one value of feature `column`.
+    #[inline(always)]
+    pub fn transform_value(&self, column: usize, v: f64) -> f64 {
+        match &self.map {
+            Affine::Whole { prescale, scale } => (v * prescale) / scale,
+            Affine::Columns { prescale, offset, scale } => {
+                affine_without_overflow(v, prescale[column], offset[column], scale[column])
             }
         }
     }
+
+    /// Inverts `transform_value`.
+    fn undo_value(&self, column: usize, z: f64) -> f64 {
+        let (prescale, offset, scale) = match &self.map {
+            Affine::Whole { prescale, scale } => (*prescale, 0.0, *scale),
+            Affine::Columns { prescale, offset, scale } => (prescale[column], offset[column], scale[column]),
+        };
+        let x = (z * scale + offset) / prescale;
+        if x.is_finite() {
+            x
+        } else {
+            // z·scale + offset may overflow on its way to a finite x.
+            (z * (scale / 2.0) + offset / 2.0) / (prescale / 2.0)
+        }
+    }
+
+    /// Normalizes one example into `out`, converted with `convert`.
+    pub fn transform_row_into<T>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>, convert: impl Fn(f64) -> T) {
+        match &self.map {
+            Affine::Whole { prescale, scale } => {
+                Zip::from(out)
+                    .and(&row)
+                    .for_each(|o, &v| *o = convert((v * prescale) / scale));
+            }
+            Affine::Columns { prescale, offset, scale } => {
+                Zip::from(out)
+                    .and(&row)
+                    .and(prescale)
+                    .and(offset)
+                    .and(scale)
+                    .for_each(|o, &v, &p, &m, &s| *o = convert(affine_without_overflow(v, p, m, s)));
+            }
+        }
+    }
+}
+
+/// `(v·p − m) / s`; when `v·p − m` overflows on its way to a finite
+/// result, the same map computed on halves.
+#[inline(always)]
+fn affine_without_overflow(v: f64, p: f64, m: f64, s: f64) -> f64 {
+    let z = (v * p - m) / s;
+    if z.is_finite() {
+        z
+    } else {
+        (v * (p / 2.0) - m / 2.0) / (s / 2.0)
+    }
+}
+
+/// 10^k correctly rounded (as the literal `1ek`) for |k| ≤ 400.
+fn power_of_ten(k: i32) -> f64 {
+    format!("1e{k}").parse().unwrap_or(f64::NAN)
 }
 
 /// A zero range or standard deviation counts as one, so constant features
@@ -234,8 +398,8 @@ mod tests {
         assert_eq!(n.transform(x.view()).unwrap(), array![[0.012, -0.34], [0.005, 0.0005]]);
         let zeros = Array2::<f64>::zeros((2, 2));
         assert_eq!(
-            fitted(NormalizerKind::DecimalScaling, &zeros).fitted,
-            Some(Fitted::Scale { factor: 1.0 })
+            fitted(NormalizerKind::DecimalScaling, &zeros).fitted.unwrap().statistics(),
+            &Statistics::DecimalScaling { exponent: 0 }
         );
     }
 
@@ -291,5 +455,50 @@ mod tests {
         assert!(n.transform(array![[1.0]].view()).is_err());
         let n = fitted(NormalizerKind::ZScore, &array![[1.0, 2.0]]);
         assert!(n.transform(array![[1.0, 2.0, 3.0]].view()).is_err());
+    }
+
+    #[test]
+    fn min_max_range_wider_than_float64_is_halved() {
+        let n = fitted(NormalizerKind::MinMax, &array![[-1.7e308], [1.7e308]]);
+        let z = n.transform(array![[0.0], [1.7e308], [-1.7e308]].view()).unwrap();
+        assert_eq!(z, array![[0.5], [1.0], [0.0]]);
+        assert_eq!(n.undo(z.view()).unwrap(), array![[0.0], [1.7e308], [-1.7e308]]);
+    }
+
+    #[test]
+    fn decimal_scaling_beyond_the_float64_powers_of_ten() {
+        let x = array![[1.7e308, -1.0]];
+        let n = fitted(NormalizerKind::DecimalScaling, &x);
+        assert_eq!(n.fitted.as_ref().unwrap().statistics(), &Statistics::DecimalScaling { exponent: 309 });
+        let z = n.transform(x.view()).unwrap();
+        assert_abs_diff_eq!(z[[0, 0]], 0.17, epsilon = 1e-16);
+        assert_abs_diff_eq!(n.undo(z.view()).unwrap()[[0, 0]] / 1.7e308, 1.0, epsilon = 1e-15);
+        let tiny = array![[5e-324, 0.0]];
+        let n = fitted(NormalizerKind::DecimalScaling, &tiny);
+        let z = n.transform(tiny.view()).unwrap();
+        assert!(z[[0, 0]] > 0.0 && z[[0, 0]] <= 1.0);
+    }
+
+    #[test]
+    fn results_beyond_float64_are_errors() {
+        let n = fitted(NormalizerKind::ZScore, &array![[0.0], [1e-300]]);
+        assert!(n.transform(array![[1e300]].view()).is_err());
+    }
+
+    #[test]
+    fn restored_statistics_are_checked() {
+        let mut n = Normalizer::new(NormalizerKind::MinMax);
+        let bad = Statistics::MinMax {
+            minimum: array![2.0],
+            maximum: array![1.0],
+        };
+        assert!(n.set_statistics(bad).is_err());
+        assert!(n
+            .set_statistics(Statistics::ZScore {
+                mean: array![0.0],
+                std: array![1.0]
+            })
+            .is_err());
+        assert!(n.fitted.is_none());
     }
 }

@@ -24,11 +24,14 @@ pub trait Real:
     + Default
     + 'static
 {
+    /// The NumPy name of the type, for messages.
+    const NAME: &'static str;
     fn lit(value: f64) -> Self;
     fn as_f64(self) -> f64;
 }
 
 impl Real for f64 {
+    const NAME: &'static str = "float64";
     #[inline(always)]
     fn lit(value: f64) -> Self {
         value
@@ -40,6 +43,7 @@ impl Real for f64 {
 }
 
 impl Real for f32 {
+    const NAME: &'static str = "float32";
     #[inline(always)]
     fn lit(value: f64) -> Self {
         value as f32

@@ -64,9 +64,9 @@ impl Regularizer {
     }
 
     /// R(W) of a layer's weights, including a custom regularizer's.
-    pub fn layer_penalty<T: Real>(&self, weights: ArrayView2<T>) -> Result<T> {
+    pub fn layer_penalty<T: Real>(&self, weights: ArrayView2<T>) -> Result<f64> {
         match self {
-            Regularizer::Custom(custom) => Ok(T::lit(custom.penalty(to_f64(weights).view())?)),
+            Regularizer::Custom(custom) => custom.penalty(to_f64(weights).view()),
             _ => Ok(self.penalty(weights)),
         }
     }
@@ -84,15 +84,30 @@ impl Regularizer {
         Ok(())
     }
 
-    /// R(W) = l1 · Σ|W| + l2/2 · ΣW².
-    pub fn penalty<T: Real, D: Dimension>(&self, weights: ArrayView<T, D>) -> T {
+    /// R(W) = l1 · Σ|W| + l2/2 · ΣW², in f64 and in logical order.
+    pub fn penalty<T: Real, D: Dimension>(&self, weights: ArrayView<T, D>) -> f64 {
         let (l1, l2) = self.coefficients();
-        let (mut abs_sum, mut square_sum) = (T::zero(), T::zero());
+        let (mut abs_sum, mut square_sum) = (0.0, 0.0);
         for &w in weights.iter() {
+            let w = w.as_f64();
             abs_sum += w.abs();
             square_sum += w * w;
         }
-        T::lit(l1) * abs_sum + T::lit(0.5 * l2) * square_sum
+        // 0 · inf would be NaN: an unused term contributes nothing.
+        let term = |coefficient: f64, sum: f64| if coefficient == 0.0 { 0.0 } else { coefficient * sum };
+        let penalty = term(l1, abs_sum) + term(0.5 * l2, square_sum);
+        if penalty.is_finite() {
+            return penalty;
+        }
+        // Sums of huge weights overflow before a small coefficient scales
+        // them back: scale each weight first.
+        weights
+            .iter()
+            .map(|&w| {
+                let w = w.as_f64();
+                l1 * w.abs() + (0.5 * l2 * w) * w
+            })
+            .sum()
     }
 
     /// Adds R'(W) = l1 · sign(W) + l2 · W to `gradient`.
@@ -144,6 +159,16 @@ mod tests {
         for (a, b) in g.iter().zip(expected.iter()) {
             assert_abs_diff_eq!(a, b, epsilon = 1e-15);
         }
+    }
+
+    #[test]
+    fn penalties_of_huge_weights_scale_before_they_sum() {
+        let w = array![[1e300, -1e300]];
+        let l1 = Regularizer::L1Norm { penalty: 1e-10 }.penalty(w.view());
+        assert_abs_diff_eq!(l1 / 2e290, 1.0, epsilon = 1e-15);
+        let l2 = Regularizer::L2Norm { penalty: 1e-300 }.penalty(array![[1e200]].view());
+        assert_abs_diff_eq!(l2 / 5e99, 1.0, epsilon = 1e-15);
+        assert!(Regularizer::L2Norm { penalty: 1.0 }.penalty(w.view()).is_infinite());
     }
 
     #[test]

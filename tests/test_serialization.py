@@ -453,7 +453,7 @@ def test_missing_file_is_file_not_found(tmp_path):
 @pytest.mark.parametrize(
     "key",
     [DESCRIPTION, "rng.key", "layer0.weights", "layer1.biases", "layer2.weights", "layer0.moment0", "layer2.moment1",
-     "normalizer.offset", "normalizer.scale"],
+     "normalizer.mean", "normalizer.std"],
 )
 def test_npz_missing_a_key(good_file, key):
     arrays = contents_of(good_file)
@@ -472,8 +472,8 @@ def test_npz_missing_a_key(good_file, key):
         ("layer2.weights", np.ones(3)),
         ("layer0.moment0", np.ones((2, 2))),
         ("rng.key", np.zeros(5, dtype=np.uint8)),
-        ("normalizer.scale", np.ones(7)),
-        ("normalizer.offset", np.array([np.nan, 0.0, 0.0, 0.0])),
+        ("normalizer.std", np.ones(7)),
+        ("normalizer.mean", np.array([np.nan, 0.0, 0.0, 0.0])),
     ],
 )
 def test_npz_with_a_bad_array(good_file, key, value):
@@ -504,7 +504,7 @@ def _delete(name):
 WRONG_DESCRIPTIONS = {
     "foreign format": (_set(["format"], "keras.Model"), None),
     "no format": (_delete("format"), None),
-    "future version": (_set(["version"], 2), "version"),
+    "future version": (_set(["version"], 99), "version"),
     "unknown activation": (_set(["layers", 0, "activation_func", "class"], "Evil"), "activation_func"),
     "abstract activation": (_set(["layers", 0, "activation_func", "class"], "ActivationFunc"), None),
     "module attribute as class": (_set(["layers", 0, "activation_func", "class"], "np"), "activation_func"),

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .network import NeuralNetwork
 
 FORMAT = "pynet.NeuralNetwork"
-VERSION = 1
+# 2: normalizer statistics saved in their own terms (exponent, minimum/maximum, mean/std).
+VERSION = 2
 DESCRIPTION_KEY = "description.json"
 
 PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
@@ -174,11 +175,14 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
         if input_layer.normalizer is not None:
             state = {
                 name: arrays[f"normalizer.{name}"]
-                for name in ("factor", "offset", "scale")
+                for name in ("exponent", "minimum", "maximum", "mean", "std")
                 if f"normalizer.{name}" in arrays
             }
-            if "factor" in state:
-                state["factor"] = float(state["factor"])
+            if "exponent" in state:
+                exponent = float(state["exponent"])
+                if not exponent.is_integer():
+                    raise FormatError(f"damaged network file (normalizer.exponent {exponent} is not an integer)")
+                state["exponent"] = int(exponent)
             input_layer.normalizer.set_state(state)
     except FormatError:
         raise

@@ -65,13 +65,10 @@ class _BuiltinNormalizer(BuiltinComponent, Normalizer):
         return self._core.undo(float_array(X, "X"))
 
     def get_state(self) -> dict[str, Any]:
-        """The fitted statistics (empty before ``fit``), for saving."""
-        state = self._core.get_state()
-        if state is None:
-            return {}
-        factor, offset, scale = state
-        names = ("factor", "offset", "scale")
-        return {name: value for name, value in zip(names, (factor, offset, scale)) if value is not None}
+        """The fitted statistics by name (empty before ``fit``), for saving:
+        ``exponent`` (DecimalScaling), ``minimum``/``maximum`` (MinMax) or
+        ``mean``/``std`` (ZScore)."""
+        return self._core.get_state()
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restores statistics from ``get_state``."""

@@ -7,12 +7,13 @@ use crate::costs::Cost;
 use crate::error::Error;
 use crate::metrics::ErrorMetric;
 use crate::network::{EarlyStopping, Monitor};
-use crate::normalizers::{Fitted, Normalizer, NormalizerKind};
+use crate::normalizers::{Fitted, Normalizer, NormalizerKind, Statistics};
 use crate::optimizers::{Optimizer, Rule};
 use crate::regularizers::Regularizer;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
-use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyReadonlyArrayDyn};
+use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 /// The most values `Activation.derivative` returns (1 GiB of float64): the
 /// Jacobians grow with the square of the width.
@@ -133,7 +134,7 @@ impl PyCost {
     fn compute(&self, p: PyReadonlyArrayDyn<'_, f64>, t: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let (predictions, targets) = (p.as_array(), t.as_array());
         let (p, t) = self.checked(&predictions, &targets)?;
-        Ok(self.inner.total(p, t)? / p.nrows() as f64)
+        Ok(finite_result(self.inner.mean(p, t)?, "t", "the cost overflows float64: p and t lie too far apart")?)
     }
 
     /// ∂C/∂p for each example (not averaged over a batch).
@@ -147,6 +148,7 @@ impl PyCost {
         let (p, t) = self.checked(&predictions, &targets)?;
         let mut out = Array2::zeros(p.dim());
         self.inner.gradient(p, t, 1.0, out.view_mut())?;
+        finite_results(out.iter(), "t", "the derivative overflows float64: p and t lie too far apart")?;
         Ok(batch_to_python(py, out, predictions.ndim() == 1))
     }
 }
@@ -200,7 +202,7 @@ impl PyRegularizer {
     fn compute(&self, weights: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let weights = weights.as_array();
         check_weights(&weights)?;
-        Ok(self.inner.penalty(weights))
+        Ok(finite_result(self.inner.penalty(weights), "weights", "the penalty overflows float64: the weights are too large")?)
     }
 
     fn derivative<'py>(
@@ -212,7 +214,23 @@ impl PyRegularizer {
         check_weights(&weights)?;
         let mut gradient = ndarray::ArrayD::zeros(weights.raw_dim());
         self.inner.add_gradient(weights.view(), gradient.view_mut());
+        finite_results(gradient.iter(), "weights", "the derivative overflows float64: the weights are too large")?;
         Ok(gradient.into_pyarray(py))
+    }
+}
+
+/// A result computed from finite arguments that still is not finite is too
+/// large for float64: an error naming the argument, never a returned inf.
+fn finite_result(value: f64, argument: &str, problem: &str) -> Result<f64, Error> {
+    finite_results(std::iter::once(&value), argument, problem)?;
+    Ok(value)
+}
+
+fn finite_results<'a>(values: impl IntoIterator<Item = &'a f64>, argument: &str, problem: &str) -> Result<(), Error> {
+    if values.into_iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::value(argument, problem))
     }
 }
 
@@ -323,36 +341,35 @@ impl PyNormalizer {
         Ok(())
     }
 
-    /// The fitted statistics: `None` before `fit`, else (factor, offset,
-    /// scale) with `factor` set for DecimalScaling and `offset`/`scale` for
-    /// MinMax and ZScore.
-    #[allow(clippy::type_complexity)]
-    fn get_state<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Option<(
-        Option<f64>,
-        Option<Bound<'py, PyArray1<f64>>>,
-        Option<Bound<'py, PyArray1<f64>>>,
-    )> {
-        self.inner.fitted.as_ref().map(|fitted| match fitted {
-            Fitted::Scale { factor } => (Some(*factor), None, None),
-            Fitted::Columns { offset, scale } => (
-                None,
-                Some(offset.clone().into_pyarray(py)),
-                Some(scale.clone().into_pyarray(py)),
-            ),
-        })
+    /// The fitted statistics by name (empty before `fit`): `exponent` for
+    /// DecimalScaling, `minimum`/`maximum` for MinMax, `mean`/`std` for ZScore.
+    fn get_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let state = PyDict::new(py);
+        match self.inner.fitted.as_ref().map(Fitted::statistics) {
+            None => {}
+            Some(Statistics::DecimalScaling { exponent }) => state.set_item("exponent", exponent)?,
+            Some(Statistics::MinMax { minimum, maximum }) => {
+                state.set_item("minimum", minimum.clone().into_pyarray(py))?;
+                state.set_item("maximum", maximum.clone().into_pyarray(py))?;
+            }
+            Some(Statistics::ZScore { mean, std }) => {
+                state.set_item("mean", mean.clone().into_pyarray(py))?;
+                state.set_item("std", std.clone().into_pyarray(py))?;
+            }
+        }
+        Ok(state)
     }
 
     /// Restores statistics saved with `get_state`, after checking they fit
     /// this kind of normalizer.
-    #[pyo3(signature = (factor=None, offset=None, scale=None))]
+    #[pyo3(signature = (exponent=None, minimum=None, maximum=None, mean=None, std=None))]
     fn set_state(
         &mut self,
-        factor: Option<f64>,
-        offset: Option<PyReadonlyArrayDyn<'_, f64>>,
-        scale: Option<PyReadonlyArrayDyn<'_, f64>>,
+        exponent: Option<i64>,
+        minimum: Option<PyReadonlyArrayDyn<'_, f64>>,
+        maximum: Option<PyReadonlyArrayDyn<'_, f64>>,
+        mean: Option<PyReadonlyArrayDyn<'_, f64>>,
+        std: Option<PyReadonlyArrayDyn<'_, f64>>,
     ) -> PyResult<()> {
         let vector = |array: PyReadonlyArrayDyn<'_, f64>| -> Result<Array1<f64>, Error> {
             array
@@ -361,34 +378,34 @@ impl PyNormalizer {
                 .map(|v| v.to_owned())
                 .map_err(|_| Error::value("normalizer_state", "expected 1-D statistics"))
         };
-        let fitted = match (self.inner.kind, factor, offset, scale) {
-            (NormalizerKind::DecimalScaling, Some(factor), None, None) if factor.is_finite() && factor > 0.0 => {
-                Fitted::Scale { factor }
-            }
-            (NormalizerKind::MinMax | NormalizerKind::ZScore, None, Some(offset), Some(scale)) => {
-                let (offset, scale) = (vector(offset)?, vector(scale)?);
-                let valid = offset.len() == scale.len()
-                    && !offset.is_empty()
-                    && offset.iter().all(|v| v.is_finite())
-                    && scale.iter().all(|v| v.is_finite() && *v != 0.0);
-                if !valid {
-                    return Err(Error::value(
-                        "normalizer_state",
-                        "offset and scale must be finite, equally long, with a non-zero scale",
-                    )
-                    .into());
-                }
-                Fitted::Columns { offset, scale }
-            }
+        let statistics = match (exponent, minimum, maximum, mean, std) {
+            (Some(exponent), None, None, None, None) => Statistics::DecimalScaling {
+                exponent: i32::try_from(exponent)
+                    .map_err(|_| Error::value("normalizer_state", "the exponent must lie in [-400, 400]"))?,
+            },
+            (None, Some(minimum), Some(maximum), None, None) => Statistics::MinMax {
+                minimum: vector(minimum)?,
+                maximum: vector(maximum)?,
+            },
+            (None, None, None, Some(mean), Some(std)) => Statistics::ZScore {
+                mean: vector(mean)?,
+                std: vector(std)?,
+            },
             _ => {
                 return Err(Error::value(
                     "normalizer_state",
-                    format!("these statistics do not belong to a {} normalizer", self.inner.name()),
+                    format!(
+                        "expected exponent (DecimalScaling), minimum and maximum (MinMax) or mean and std \
+                         (ZScore) for a {} normalizer",
+                        self.inner.name()
+                    ),
                 )
                 .into())
             }
         };
-        self.inner.fitted = Some(fitted);
+        let mut restored = self.inner.clone();
+        restored.set_statistics(statistics)?;
+        self.inner = restored;
         Ok(())
     }
 
@@ -468,7 +485,11 @@ impl PyErrorMetric {
         same_shape(&predictions, &targets, "predictions", "targets")?;
         let (p, _) = as_batch(&predictions, "predictions")?;
         let (t, _) = as_batch(&targets, "targets")?;
-        Ok(self.inner.compute(p, t)?)
+        Ok(finite_result(
+            self.inner.compute(p, t)?,
+            "targets",
+            "the error overflows float64: the targets are too close to 0 for these predictions",
+        )?)
     }
 }
 

@@ -376,6 +376,12 @@ impl PyNetwork {
                 normalizer.fit(inputs)?;
             }
             options.normalizer = fitted.as_ref();
+            with_engine!(&*engine, network => {
+                network.check_normalized_range(inputs, options.normalizer, "inputs")?;
+                if let Some((validation_inputs, _)) = options.validation {
+                    network.check_normalized_range(validation_inputs, options.normalizer, "validation_data")?;
+                }
+            });
             let mut observer = |event| bridge.observe(event);
             Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
         });

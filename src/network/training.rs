@@ -304,7 +304,7 @@ impl<T: Real> Network<T> {
         batch: usize,
     ) -> Result<(f64, Option<MetricSum>)> {
         self.forward(workspace, rows)?;
-        let example_cost = self.batch_cost_sum(workspace, rows)? / rows as f64;
+        let example_cost = self.batch_cost(workspace, rows)?;
         if !example_cost.is_finite() {
             return Err(Error::Diverged {
                 epoch,
@@ -348,7 +348,7 @@ impl<T: Real> Network<T> {
             let folded = match &layer.regularizer {
                 Some(Regularizer::Custom(_)) => {
                     layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
-                    penalty += layer.penalty()?.as_f64();
+                    penalty += layer.penalty()?;
                     Penalty::default()
                 }
                 Some(regularizer) => {

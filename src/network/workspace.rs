@@ -2,7 +2,7 @@
 //! batch so nothing is allocated inside the batch loop.
 
 use super::{Network, Parameters};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::normalizers::Normalizer;
 use crate::parallel::PARALLEL_MIN_ELEMENTS;
 use crate::real::Real;
@@ -64,23 +64,34 @@ impl<T: Real> Workspace<T> {
         normalizer: Option<&Normalizer>,
     ) -> Result<()> {
         let fitted = normalizer.map(Normalizer::fitted).transpose()?;
-        let copy_row = |i: usize, mut destination: ArrayViewMut1<T>| match fitted {
-            Some(fitted) => fitted.transform_row_into(inputs.row(i), &mut destination, T::lit),
-            None => Zip::from(&mut destination)
-                .and(&inputs.row(i))
-                .for_each(|d, &v| *d = T::lit(v)),
+        // Each row is checked while it is in cache: a value that leaves the
+        // working precision's range once normalized cannot enter a layer.
+        let copy_row = |i: usize, mut destination: ArrayViewMut1<T>| -> bool {
+            match fitted {
+                Some(fitted) => fitted.transform_row_into(inputs.row(i), &mut destination, T::lit),
+                None => Zip::from(&mut destination)
+                    .and(&inputs.row(i))
+                    .for_each(|d, &v| *d = T::lit(v)),
+            }
+            destination.iter().all(|v| v.is_finite())
         };
         let mut destination = self.inputs.slice_mut(s![..rows.len(), ..]);
-        if destination.len() >= PARALLEL_MIN_ELEMENTS {
+        let finite = if destination.len() >= PARALLEL_MIN_ELEMENTS {
             destination
                 .axis_iter_mut(Axis(0))
                 .into_par_iter()
                 .zip(rows.par_iter())
-                .for_each(|(row, &i)| copy_row(i, row));
+                .map(|(row, &i)| copy_row(i, row))
+                .reduce(|| true, |a, b| a && b)
         } else {
+            let mut finite = true;
             for (row, &i) in destination.axis_iter_mut(Axis(0)).zip(rows) {
-                copy_row(i, row);
+                finite &= copy_row(i, row);
             }
+            finite
+        };
+        if !finite {
+            return Err(out_of_range(inputs, destination.view(), rows, fitted.is_some()));
         }
         if let Some(targets) = targets {
             for (k, &i) in rows.iter().enumerate() {
@@ -108,4 +119,21 @@ impl<T: Real> Workspace<T> {
             .map(|buffers| (buffers.grad_weights, buffers.grad_biases))
             .collect()
     }
+}
+
+/// The error for the first gathered value that is not finite in `T`.
+fn out_of_range<T: Real>(inputs: ArrayView2<f64>, gathered: ArrayView2<T>, rows: &[usize], normalized: bool) -> Error {
+    let (k, column) = gathered
+        .indexed_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map_or((0, 0), |(index, _)| index);
+    let (example, value) = (rows[k], inputs[[rows[k], column]]);
+    let what = if normalized { "once normalized, lies" } else { "lies" };
+    Error::value(
+        "inputs",
+        format!(
+            "example {example}, feature {column}: {value:e} {what} beyond the {} range of this network",
+            T::NAME
+        ),
+    )
 }
