@@ -17,7 +17,9 @@ impl From<Error> for PyErr {
     fn from(error: Error) -> PyErr {
         match error {
             Error::Value { .. } => PyValueError::new_err(error.to_string()),
-            Error::Diverged { .. } => PyFloatingPointError::new_err(error.to_string()),
+            Error::Diverged { .. } | Error::DivergedOnValidation { .. } => {
+                PyFloatingPointError::new_err(error.to_string())
+            }
             // Normally replaced by the component's own exception (see
             // `custom::CallbackErrors`); this is the fallback.
             Error::Callback { .. } => PyRuntimeError::new_err(error.to_string()),

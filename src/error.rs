@@ -11,6 +11,9 @@ pub enum Error {
     /// Training produced a non-finite cost or parameter; the parameters are
     /// those before the offending batch.
     Diverged { epoch: usize, batch: usize, cost: f64 },
+    /// After the last batch of an epoch the validation cost or outputs
+    /// overflowed; the parameters are those after that batch (finite).
+    DivergedOnValidation { epoch: usize, batch: usize },
     /// A user's custom component failed; the binding holds its exception.
     Callback { component: String },
 }
@@ -34,6 +37,11 @@ impl fmt::Display for Error {
                 f,
                 "training diverged in epoch {epoch}, batch {batch} (cost {cost}); \
                  the parameters are those before that batch: try a smaller learning_rate"
+            ),
+            Error::DivergedOnValidation { epoch, batch } => write!(
+                f,
+                "training diverged in epoch {epoch}: after batch {batch} the cost of validation_data overflows; \
+                 the parameters (finite) are those after that batch: try a smaller learning_rate"
             ),
             Error::Callback { component } => write!(f, "the custom {component} raised an exception"),
         }

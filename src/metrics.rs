@@ -124,7 +124,18 @@ impl ErrorMetric {
         if predictions.is_empty() {
             return Err(Error::value("predictions", "expected at least one example"));
         }
-        Ok(self.accumulate(predictions, targets)?.value())
+        let value = self.accumulate(predictions, targets)?.value();
+        if value.is_finite() || !matches!(self, ErrorMetric::MeanAbsolutePercentageError) {
+            return Ok(value);
+        }
+        // The sum of huge percentages overflows before the mean: divide first.
+        let count = predictions.len() as f64;
+        Ok(Zip::from(&predictions)
+            .and(&targets)
+            .fold(0.0, |sum, &p, &t| {
+                let (p, t) = (p.as_f64(), t.as_f64());
+                sum + ((p - t) / t).abs() / count
+            }))
     }
 }
 

@@ -481,7 +481,7 @@ mod tests {
 
     #[test]
     fn results_beyond_float64_are_errors() {
-        let n = fitted(NormalizerKind::ZScore, &array![[0.0], [1e-300]]);
+        let n = fitted(NormalizerKind::ZScore, &array![[0.0], [1e-10]]);
         assert!(n.transform(array![[1e300]].view()).is_err());
     }
 

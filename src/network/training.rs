@@ -236,15 +236,13 @@ impl<T: Real> Network<T> {
             // restored checkpoint shuffles exactly as the original run would.
             order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
             order.shuffle(&mut self.rng);
-            let mut cost_sum = 0.0;
-            let mut seen = 0;
+            let mut cost = EpochMean::new(examples);
             let mut metric_sum = MetricSum::default();
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
                 let batch = batch_index + 1;
                 workspace.gather(inputs, Some(targets), rows, options.normalizer)?;
-                let (cost, batch_metric) = self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
-                cost_sum += cost * rows.len() as f64;
-                seen += rows.len();
+                let (batch_cost, batch_metric) = self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
+                cost.add(batch_cost, rows.len());
                 if let Some(batch_metric) = batch_metric {
                     metric_sum.add(batch_metric);
                 }
@@ -253,7 +251,7 @@ impl<T: Real> Network<T> {
                     batch,
                     batches,
                     examples,
-                    cost: cost_sum / seen as f64,
+                    cost: cost.mean(),
                 };
                 if observer(event).is_break() {
                     report.interrupted = true;
@@ -262,18 +260,23 @@ impl<T: Real> Network<T> {
             }
             let mut record = EpochRecord {
                 epoch,
-                cost: cost_sum / examples as f64,
+                cost: cost.mean(),
                 metric: options.metric.map(|_| metric_sum.value()),
                 validation_cost: None,
                 validation_metric: None,
             };
             if let Some((validation_inputs, validation_targets)) = options.validation {
-                let (cost, metric) = self.evaluate_checked(
-                    validation_inputs,
-                    validation_targets,
-                    options.normalizer,
-                    options.metric,
-                )?;
+                let diverged = Error::DivergedOnValidation { epoch, batch: batches };
+                let (cost, metric) = self
+                    .evaluate_checked(validation_inputs, validation_targets, options.normalizer, options.metric)
+                    .map_err(|error| match error {
+                        // The data was checked up front: an overflow is the parameters'.
+                        Error::Value { .. } => diverged.clone(),
+                        other => other,
+                    })?;
+                if !cost.is_finite() {
+                    return Err(diverged);
+                }
                 record.validation_cost = Some(cost);
                 record.validation_metric = metric;
             }
@@ -385,4 +388,42 @@ fn as_flat<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
         *array = array.as_standard_layout().into_owned();
     }
     array.as_slice_mut().unwrap_or_default()
+}
+
+/// The mean cost per example over an epoch, from batch means weighted by
+/// their sizes. The plain weighted sum is kept for exactness; a copy scaled
+/// by the epoch's size stands in when costs near the top of the float64
+/// range make the sum overflow.
+struct EpochMean {
+    sum: f64,
+    scaled_sum: f64,
+    seen: usize,
+    examples: usize,
+}
+
+impl EpochMean {
+    fn new(examples: usize) -> Self {
+        EpochMean {
+            sum: 0.0,
+            scaled_sum: 0.0,
+            seen: 0,
+            examples,
+        }
+    }
+
+    fn add(&mut self, batch_mean: f64, rows: usize) {
+        self.sum += batch_mean * rows as f64;
+        self.scaled_sum += batch_mean * (rows as f64 / self.examples as f64);
+        self.seen += rows;
+    }
+
+    /// The mean over the examples seen so far.
+    fn mean(&self) -> f64 {
+        let mean = self.sum / self.seen as f64;
+        if mean.is_finite() {
+            mean
+        } else {
+            self.scaled_sum * (self.examples as f64 / self.seen as f64)
+        }
+    }
 }

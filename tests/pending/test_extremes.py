@@ -298,8 +298,8 @@ def test_zscore_zero_variance_features(rows):
     normalizer = ZScore()
     normalizer.fit(x)
     state = normalizer.get_state()
-    assert_finite(state["offset"], "ZScore mean")
-    assert_finite(state["scale"], "ZScore std")
+    assert_finite(state["mean"], "ZScore mean")
+    assert_finite(state["std"], "ZScore std")
     z = normalizer.transform(x)
     assert_finite(z, "ZScore.transform")
     assert np.all(z == z[0]), "a constant column must transform to a constant"
@@ -353,7 +353,7 @@ def test_zscore_of_huge_values():
     normalizer = ZScore()
     normalizer.fit(x)
     state = normalizer.get_state()
-    assert_finite(state["scale"], "ZScore std of ±1e300")
+    assert_finite(state["std"], "ZScore std of ±1e300")
     np.testing.assert_allclose(normalizer.transform(x), x / 1e300, rtol=1e-12)
 
 
