@@ -123,8 +123,8 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
     from .network import NeuralNetwork
 
     try:
-        description = json.loads(bytes(np.asarray(arrays[DESCRIPTION_KEY], dtype=np.uint8)).decode("utf-8"))
-    except (KeyError, ValueError, TypeError) as error:
+        description = json.loads(bytes(_stored(arrays, DESCRIPTION_KEY, np.uint8)).decode("utf-8"))
+    except (KeyError, ValueError, TypeError, OverflowError) as error:
         raise FormatError(f"no readable network description ({error})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise FormatError("the file was not written by NeuralNetwork.save")
@@ -161,20 +161,20 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
         )
         count = len(description["layers"])
         parameters = [
-            (np.asarray(arrays[f"layer{i}.weights"], np.float64), np.asarray(arrays[f"layer{i}.biases"], np.float64))
+            (_stored(arrays, f"layer{i}.weights", np.float64), _stored(arrays, f"layer{i}.biases", np.float64))
             for i in range(count)
         ]
         network.set_parameters(parameters[:-1], parameters[-1])
         moments = [
-            tuple(np.asarray(arrays[f"layer{i}.moment{slot}"], dtype=np.float64) for slot in range(4))
+            tuple(_stored(arrays, f"layer{i}.moment{slot}", np.float64) for slot in range(4))
             for i in range(count)
         ]
         network._core.set_optimizer_state(description["optimizer_step"], moments)
         rng = description["rng"]
-        network._core.set_rng_state(bytes(np.asarray(arrays["rng.key"], dtype=np.uint8)), rng["stream"], int(rng["word_pos"]))
+        network._core.set_rng_state(bytes(_stored(arrays, "rng.key", np.uint8)), rng["stream"], int(rng["word_pos"]))
         if input_layer.normalizer is not None:
             state = {
-                name: arrays[f"normalizer.{name}"]
+                name: _stored(arrays, f"normalizer.{name}", np.float64)
                 for name in ("exponent", "minimum", "maximum", "mean", "std")
                 if f"normalizer.{name}" in arrays
             }
@@ -189,6 +189,18 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise FormatError(f"damaged network file ({type(error).__name__}: {error})") from None
     return network
+
+
+def _stored(arrays: Any, name: str, dtype: type) -> np.ndarray:
+    """The array saved under `name`, which must hold the kind of numbers
+    `save` writes (a complex or text array is damage, not data to cast)."""
+    array = np.asarray(arrays[name])
+    expected = "u" if dtype is np.uint8 else "fiu"
+    if array.dtype.kind not in expected:
+        raise FormatError(f"damaged network file ({name} holds {array.dtype} values)")
+    if dtype is np.uint8 and array.size and (array.min() < 0 or array.max() > 255):
+        raise FormatError(f"damaged network file ({name} holds values outside 0..255)")
+    return array.astype(dtype)
 
 
 def _check_file(file: Any, mode: str) -> None:
