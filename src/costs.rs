@@ -285,7 +285,11 @@ mod tests {
         let zeros = ndarray::Array2::<f64>::zeros((2, 2));
         for cost in [Cost::MeanAbsoluteError, Cost::LogCosh, Cost::Huber { threshold: 1.0 }] {
             let mean = cost.mean(huge.view(), zeros.view()).unwrap();
-            assert!(mean.is_finite() && (mean / 1.5e308 - 1.0).abs() < 1e-12, "{}: {mean}", cost.name());
+            assert!(
+                mean.is_finite() && (mean / 1.5e308 - 1.0).abs() < 1e-12,
+                "{}: {mean}",
+                cost.name()
+            );
         }
     }
 

@@ -52,7 +52,7 @@ impl ErrorMetric {
         }
         match targets.iter().find(|&&t| T::lit(t) == T::zero()) {
             None => Ok(()),
-            Some(&t) if t == 0.0 => Err(Error::value(
+            Some(0.0) => Err(Error::value(
                 argument,
                 "MeanAbsolutePercentageError is undefined for a zero target",
             )),
@@ -130,12 +130,10 @@ impl ErrorMetric {
         }
         // The sum of huge percentages overflows before the mean: divide first.
         let count = predictions.len() as f64;
-        Ok(Zip::from(&predictions)
-            .and(&targets)
-            .fold(0.0, |sum, &p, &t| {
-                let (p, t) = (p.as_f64(), t.as_f64());
-                sum + ((p - t) / t).abs() / count
-            }))
+        Ok(Zip::from(&predictions).and(&targets).fold(0.0, |sum, &p, &t| {
+            let (p, t) = (p.as_f64(), t.as_f64());
+            sum + ((p - t) / t).abs() / count
+        }))
     }
 }
 

@@ -265,7 +265,11 @@ impl<T: Real> Network<T> {
             for value in [low, high] {
                 let normalized = fitted.map_or(value, |f| f.transform_value(column, value));
                 if !T::lit(normalized).is_finite() {
-                    let what = if fitted.is_some() { "once normalized, lie" } else { "lie" };
+                    let what = if fitted.is_some() {
+                        "once normalized, lie"
+                    } else {
+                        "lie"
+                    };
                     return Err(Error::value(
                         argument,
                         format!(
@@ -603,7 +607,11 @@ pub fn check_representable<T: Real>(values: ArrayView2<f64>, argument: &str) -> 
     if all_values(values, |v| T::lit(v).is_finite()) {
         return Ok(());
     }
-    let value = values.iter().find(|&&v| !T::lit(v).is_finite()).copied().unwrap_or_default();
+    let value = values
+        .iter()
+        .find(|&&v| !T::lit(v).is_finite())
+        .copied()
+        .unwrap_or_default();
     Err(Error::value(
         argument,
         format!(
@@ -656,7 +664,11 @@ fn column_extremes(values: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
 /// Finite inputs and parameters can still overflow inside the layers; such
 /// outputs are an error, never a result.
 fn check_outputs_finite<T: Real>(outputs: ArrayView2<T>, first_example: usize) -> Result<()> {
-    match outputs.rows().into_iter().position(|row| row.iter().any(|v| !v.is_finite())) {
+    match outputs
+        .rows()
+        .into_iter()
+        .position(|row| row.iter().any(|v| !v.is_finite()))
+    {
         None => Ok(()),
         Some(row) => Err(Error::value(
             "inputs",

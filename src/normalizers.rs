@@ -80,7 +80,11 @@ impl Normalizer {
         let statistics = match self.kind {
             NormalizerKind::DecimalScaling => {
                 let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                let exponent = if largest == 0.0 { 0 } else { largest.log10().ceil() as i32 };
+                let exponent = if largest == 0.0 {
+                    0
+                } else {
+                    largest.log10().ceil() as i32
+                };
                 Statistics::DecimalScaling { exponent }
             }
             NormalizerKind::MinMax => Statistics::MinMax {
@@ -239,7 +243,11 @@ impl Fitted {
                         scale[column] = high / 2.0 - low / 2.0;
                     }
                 }
-                Affine::Columns { prescale, offset, scale }
+                Affine::Columns {
+                    prescale,
+                    offset,
+                    scale,
+                }
             }
             Statistics::ZScore { mean, std } => Affine::Columns {
                 prescale: Array1::ones(mean.len()),
@@ -268,9 +276,11 @@ impl Fitted {
     pub fn transform_value(&self, column: usize, v: f64) -> f64 {
         match &self.map {
             Affine::Whole { prescale, scale } => (v * prescale) / scale,
-            Affine::Columns { prescale, offset, scale } => {
-                affine_without_overflow(v, prescale[column], offset[column], scale[column])
-            }
+            Affine::Columns {
+                prescale,
+                offset,
+                scale,
+            } => affine_without_overflow(v, prescale[column], offset[column], scale[column]),
         }
     }
 
@@ -278,7 +288,11 @@ impl Fitted {
     fn undo_value(&self, column: usize, z: f64) -> f64 {
         let (prescale, offset, scale) = match &self.map {
             Affine::Whole { prescale, scale } => (*prescale, 0.0, *scale),
-            Affine::Columns { prescale, offset, scale } => (prescale[column], offset[column], scale[column]),
+            Affine::Columns {
+                prescale,
+                offset,
+                scale,
+            } => (prescale[column], offset[column], scale[column]),
         };
         let x = (z * scale + offset) / prescale;
         if x.is_finite() {
@@ -297,7 +311,11 @@ impl Fitted {
                     .and(&row)
                     .for_each(|o, &v| *o = convert((v * prescale) / scale));
             }
-            Affine::Columns { prescale, offset, scale } => {
+            Affine::Columns {
+                prescale,
+                offset,
+                scale,
+            } => {
                 Zip::from(out)
                     .and(&row)
                     .and(prescale)
@@ -398,7 +416,10 @@ mod tests {
         assert_eq!(n.transform(x.view()).unwrap(), array![[0.012, -0.34], [0.005, 0.0005]]);
         let zeros = Array2::<f64>::zeros((2, 2));
         assert_eq!(
-            fitted(NormalizerKind::DecimalScaling, &zeros).fitted.unwrap().statistics(),
+            fitted(NormalizerKind::DecimalScaling, &zeros)
+                .fitted
+                .unwrap()
+                .statistics(),
             &Statistics::DecimalScaling { exponent: 0 }
         );
     }
@@ -469,7 +490,10 @@ mod tests {
     fn decimal_scaling_beyond_the_float64_powers_of_ten() {
         let x = array![[1.7e308, -1.0]];
         let n = fitted(NormalizerKind::DecimalScaling, &x);
-        assert_eq!(n.fitted.as_ref().unwrap().statistics(), &Statistics::DecimalScaling { exponent: 309 });
+        assert_eq!(
+            n.fitted.as_ref().unwrap().statistics(),
+            &Statistics::DecimalScaling { exponent: 309 }
+        );
         let z = n.transform(x.view()).unwrap();
         assert_abs_diff_eq!(z[[0, 0]], 0.17, epsilon = 1e-16);
         assert_abs_diff_eq!(n.undo(z.view()).unwrap()[[0, 0]] / 1.7e308, 1.0, epsilon = 1e-15);

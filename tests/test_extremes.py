@@ -29,6 +29,7 @@ from pynet.error_metrics import PercentCorrect
 from pynet.layers import DenseLayer, DenseOutputLayer, InputLayer
 from pynet.normalizers import DecimalScaling, MinMax, ZScore
 from pynet.optimizers import Adam, GradientDescent, Momentum, RMSProp
+from pynet.regularizers import L1Norm
 
 BIGGEST = np.finfo(np.float64).max
 MAGNITUDES = [1e3, 1e5, 1e10, 1e100, 1e300, BIGGEST]
@@ -577,3 +578,17 @@ def test_predict_after_divergence_is_finite_or_raises(rng):
     except (ValueError, ArithmeticError):
         return
     assert_finite(predictions, "predict with the parameters kept after divergence")
+
+
+@pytest.mark.parametrize("dtype, weight", [("float64", 1e200), ("float32", 1e30)])
+def test_l1_penalty_of_weights_whose_squares_overflow(dtype, weight):
+    """An L1 penalty never squares the weights: weights whose squares
+    overflow the working precision still train, and the reported cost is
+    the L1 penalty itself, not a false divergence."""
+    network = NeuralNetwork(
+        InputLayer(3, None), [], DenseOutputLayer(2, Linear(), L1Norm(0.1), MeanSquaredError()),
+        GradientDescent(1e-3), None, seed=0, dtype=dtype,
+    )
+    network.set_parameters([], (np.full((2, 3), weight), np.zeros(2)))
+    history = network.train(np.zeros((4, 3)), np.zeros((4, 2)), 1, 4, verbose=False)
+    assert math.isclose(history[0].cost, 0.1 * 6 * weight, rel_tol=1e-6)

@@ -134,7 +134,11 @@ impl PyCost {
     fn compute(&self, p: PyReadonlyArrayDyn<'_, f64>, t: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let (predictions, targets) = (p.as_array(), t.as_array());
         let (p, t) = self.checked(&predictions, &targets)?;
-        Ok(finite_result(self.inner.mean(p, t)?, "t", "the cost overflows float64: p and t lie too far apart")?)
+        Ok(finite_result(
+            self.inner.mean(p, t)?,
+            "t",
+            "the cost overflows float64: p and t lie too far apart",
+        )?)
     }
 
     /// ∂C/∂p for each example (not averaged over a batch).
@@ -148,7 +152,11 @@ impl PyCost {
         let (p, t) = self.checked(&predictions, &targets)?;
         let mut out = Array2::zeros(p.dim());
         self.inner.gradient(p, t, 1.0, out.view_mut())?;
-        finite_results(out.iter(), "t", "the derivative overflows float64: p and t lie too far apart")?;
+        finite_results(
+            out.iter(),
+            "t",
+            "the derivative overflows float64: p and t lie too far apart",
+        )?;
         Ok(batch_to_python(py, out, predictions.ndim() == 1))
     }
 }
@@ -202,7 +210,11 @@ impl PyRegularizer {
     fn compute(&self, weights: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let weights = weights.as_array();
         check_weights(&weights)?;
-        Ok(finite_result(self.inner.penalty(weights), "weights", "the penalty overflows float64: the weights are too large")?)
+        Ok(finite_result(
+            self.inner.penalty(weights),
+            "weights",
+            "the penalty overflows float64: the weights are too large",
+        )?)
     }
 
     fn derivative<'py>(
@@ -214,7 +226,11 @@ impl PyRegularizer {
         check_weights(&weights)?;
         let mut gradient = ndarray::ArrayD::zeros(weights.raw_dim());
         self.inner.add_gradient(weights.view(), gradient.view_mut());
-        finite_results(gradient.iter(), "weights", "the derivative overflows float64: the weights are too large")?;
+        finite_results(
+            gradient.iter(),
+            "weights",
+            "the derivative overflows float64: the weights are too large",
+        )?;
         Ok(gradient.into_pyarray(py))
     }
 }

@@ -241,7 +241,8 @@ impl<T: Real> Network<T> {
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
                 let batch = batch_index + 1;
                 workspace.gather(inputs, Some(targets), rows, options.normalizer)?;
-                let (batch_cost, batch_metric) = self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
+                let (batch_cost, batch_metric) =
+                    self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
                 cost.add(batch_cost, rows.len());
                 if let Some(batch_metric) = batch_metric {
                     metric_sum.add(batch_metric);
@@ -268,7 +269,12 @@ impl<T: Real> Network<T> {
             if let Some((validation_inputs, validation_targets)) = options.validation {
                 let diverged = Error::DivergedOnValidation { epoch, batch: batches };
                 let (cost, metric) = self
-                    .evaluate_checked(validation_inputs, validation_targets, options.normalizer, options.metric)
+                    .evaluate_checked(
+                        validation_inputs,
+                        validation_targets,
+                        options.normalizer,
+                        options.metric,
+                    )
                     .map_err(|error| match error {
                         // The data was checked up front: an overflow is the parameters'.
                         Error::Value { .. } => diverged.clone(),
@@ -374,7 +380,13 @@ impl<T: Real> Network<T> {
                 step,
                 Penalty::default(),
             );
-            penalty += weights.penalty;
+            // The fused pass sums in the working precision; where that
+            // overflows, the exact f64 penalty decides.
+            penalty += if weights.penalty.is_finite() {
+                weights.penalty
+            } else {
+                layer.penalty()?
+            };
             finite &= weights.finite && biases.finite;
         }
         Ok((penalty, finite))
