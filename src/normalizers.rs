@@ -9,6 +9,7 @@
 //! split so every intermediate stays finite.
 
 use crate::error::{Error, Result};
+use crate::real::Real;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +46,8 @@ enum Affine {
         prescale: Array1<f64>,
         offset: Array1<f64>,
         scale: Array1<f64>,
+        /// Whether any pre-scale differs from 1.
+        halved: bool,
     },
 }
 
@@ -171,7 +174,7 @@ impl Normalizer {
         let fitted = self.fitted()?;
         let mut out = Array2::zeros(x.dim());
         for (row, mut out_row) in x.rows().into_iter().zip(out.rows_mut()) {
-            fitted.transform_row_into(row, &mut out_row, |v| v);
+            fitted.transform_row_into(row, &mut out_row);
         }
         require_finite_output(&out, "X", "normalized")?;
         Ok(out)
@@ -189,18 +192,6 @@ impl Normalizer {
         }
         require_finite_output(&out, "X", "un-normalized")?;
         Ok(out)
-    }
-
-    /// Normalizes one example into `out`, converting each value with
-    /// `convert` (to the network's precision) in the same pass.
-    pub fn transform_row_into<T>(
-        &self,
-        row: ArrayView1<f64>,
-        out: &mut ArrayViewMut1<T>,
-        convert: impl Fn(f64) -> T,
-    ) -> Result<()> {
-        self.fitted()?.transform_row_into(row, out, convert);
-        Ok(())
     }
 }
 
@@ -244,6 +235,7 @@ impl Fitted {
                     }
                 }
                 Affine::Columns {
+                    halved: prescale.iter().any(|&p| p != 1.0),
                     prescale,
                     offset,
                     scale,
@@ -253,6 +245,7 @@ impl Fitted {
                 prescale: Array1::ones(mean.len()),
                 offset: mean.clone(),
                 scale: std.mapv(unit_if_zero),
+                halved: false,
             },
         };
         Fitted { statistics, map }
@@ -280,6 +273,7 @@ impl Fitted {
                 prescale,
                 offset,
                 scale,
+                ..
             } => affine_without_overflow(v, prescale[column], offset[column], scale[column]),
         }
     }
@@ -292,6 +286,7 @@ impl Fitted {
                 prescale,
                 offset,
                 scale,
+                ..
             } => (prescale[column], offset[column], scale[column]),
         };
         let x = (z * scale + offset) / prescale;
@@ -303,28 +298,61 @@ impl Fitted {
         }
     }
 
-    /// Normalizes one example into `out`, converted with `convert`.
-    pub fn transform_row_into<T>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>, convert: impl Fn(f64) -> T) {
+    /// Normalizes one example into `out`, in the working precision `T`;
+    /// returns whether every value is finite there. The plain affine map
+    /// runs as one vectorizable pass; only values it overflows are redone
+    /// on halves.
+    pub fn transform_row_into<T: Real>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>) -> bool {
         match &self.map {
-            Affine::Whole { prescale, scale } => {
-                Zip::from(out)
-                    .and(&row)
-                    .for_each(|o, &v| *o = convert((v * prescale) / scale));
-            }
+            Affine::Whole { prescale, scale } => Zip::from(&mut *out).and(&row).fold(true, |finite, o, &v| {
+                *o = T::lit((v * prescale) / scale);
+                finite & o.is_finite()
+            }),
             Affine::Columns {
                 prescale,
                 offset,
                 scale,
+                halved,
             } => {
-                Zip::from(out)
+                let finite = if !*halved {
+                    // The usual case, (v − m) / s, without a pre-scale stream.
+                    Zip::from(&mut *out)
+                        .and(&row)
+                        .and(offset)
+                        .and(scale)
+                        .fold(true, |finite, o, &v, &m, &s| {
+                            *o = T::lit((v - m) / s);
+                            finite & o.is_finite()
+                        })
+                } else {
+                    Zip::from(&mut *out)
+                        .and(&row)
+                        .and(prescale)
+                        .and(offset)
+                        .and(scale)
+                        .fold(true, |finite, o, &v, &p, &m, &s| {
+                            *o = T::lit((v * p - m) / s);
+                            finite & o.is_finite()
+                        })
+                };
+                if finite {
+                    return true;
+                }
+                Zip::from(&mut *out)
                     .and(&row)
                     .and(prescale)
                     .and(offset)
                     .and(scale)
-                    .for_each(|o, &v, &p, &m, &s| *o = convert(affine_without_overflow(v, p, m, s)));
+                    .for_each(|o, &v, &p, &m, &s| *o = T::lit(affine_without_overflow(v, p, m, s)));
+                all_finite(out)
             }
         }
     }
+}
+
+/// Without short-circuiting, so the check vectorizes.
+fn all_finite<T: Real>(values: &ArrayViewMut1<T>) -> bool {
+    values.iter().fold(true, |finite, v| finite & v.is_finite())
 }
 
 /// `(v·p − m) / s`; when `v·p − m` overflows on its way to a finite

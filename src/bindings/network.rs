@@ -377,7 +377,12 @@ impl PyNetwork {
             }
             options.normalizer = fitted.as_ref();
             with_engine!(&*engine, network => {
-                network.check_normalized_range(inputs, options.normalizer, "inputs")?;
+                // A normalizer fitted on the inputs bounds them (MinMax in [0, 1],
+                // DecimalScaling in [−1, 1], ZScore within ±√m), so only raw
+                // inputs need their range checked against the precision.
+                if options.normalizer.is_none() {
+                    network.check_normalized_range(inputs, None, "inputs")?;
+                }
                 if let Some((validation_inputs, _)) = options.validation {
                     network.check_normalized_range(validation_inputs, options.normalizer, "validation_data")?;
                 }

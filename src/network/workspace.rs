@@ -68,12 +68,14 @@ impl<T: Real> Workspace<T> {
         // working precision's range once normalized cannot enter a layer.
         let copy_row = |i: usize, mut destination: ArrayViewMut1<T>| -> bool {
             match fitted {
-                Some(fitted) => fitted.transform_row_into(inputs.row(i), &mut destination, T::lit),
+                Some(fitted) => fitted.transform_row_into(inputs.row(i), &mut destination),
                 None => Zip::from(&mut destination)
                     .and(&inputs.row(i))
-                    .for_each(|d, &v| *d = T::lit(v)),
+                    .fold(true, |finite, d, &v| {
+                        *d = T::lit(v);
+                        finite & d.is_finite()
+                    }),
             }
-            destination.iter().all(|v| v.is_finite())
         };
         let mut destination = self.inputs.slice_mut(s![..rows.len(), ..]);
         let finite = if destination.len() >= PARALLEL_MIN_ELEMENTS {
