@@ -196,12 +196,12 @@ impl Normalizer {
 }
 
 fn require_finite_output(out: &Array2<f64>, argument: &str, what: &str) -> Result<()> {
-    match out.iter().position(|v| !v.is_finite()) {
+    match out.indexed_iter().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(Error::value(
+        Some(((row, column), _)) => Err(Error::value(
             argument,
             format!(
-                "the {what} value at flat index {index} overflows float64: \
+                "the {what} value in row {row}, column {column} overflows float64: \
                  it lies too far outside the data the normalizer was fitted on"
             ),
         )),
