@@ -63,7 +63,7 @@ pub(crate) fn as_batch<'a>(
 }
 
 /// A 2-D (examples × values) array; shape and value checks are the engine's.
-pub(crate) fn as_matrix<'a>(values: &'a ArrayViewD<'a, f64>, argument: &str) -> Result<ArrayView2<'a, f64>, Error> {
+pub(crate) fn as_matrix<'a, A>(values: &'a ArrayViewD<'a, A>, argument: &str) -> Result<ArrayView2<'a, A>, Error> {
     values.view().into_dimensionality::<Ix2>().map_err(|_| {
         Error::value(
             argument,

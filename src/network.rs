@@ -17,7 +17,7 @@ use crate::layers::DenseLayer;
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::{MomentState, Optimizer};
-use crate::real::Real;
+use crate::real::{Input, Real};
 use crate::regularizers::Regularizer;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rand::SeedableRng;
@@ -154,7 +154,7 @@ impl<T: Real> Network<T> {
     // ----- validation: what a user passes is checked here, once -----
 
     /// `inputs` must be a non-empty (examples × input nodes) array.
-    fn check_input_shape(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
+    fn check_input_shape<I: Input>(&self, inputs: ArrayView2<I>, argument: &str) -> Result<()> {
         if inputs.nrows() == 0 {
             return Err(Error::value(
                 argument,
@@ -175,9 +175,9 @@ impl<T: Real> Network<T> {
     }
 
     /// `targets` must match `inputs` in examples and the output layer in width.
-    fn check_example_shapes(
+    fn check_example_shapes<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
         inputs_name: &str,
         targets_name: &str,
@@ -216,7 +216,7 @@ impl<T: Real> Network<T> {
     }
 
     /// Inputs for prediction: right shape and finite.
-    pub fn check_inputs(&self, inputs: ArrayView2<f64>, argument: &str) -> Result<()> {
+    pub fn check_inputs<I: Input>(&self, inputs: ArrayView2<I>, argument: &str) -> Result<()> {
         self.check_input_shape(inputs, argument)?;
         check_finite(inputs, argument)
     }
@@ -224,9 +224,9 @@ impl<T: Real> Network<T> {
     /// Examples for training or evaluation: shapes, finite values, and what
     /// the cost (one-hot for CrossEntropy) and metric (no zero target for
     /// MAPE) require of the targets.
-    pub fn check_examples(
+    pub fn check_examples<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
         inputs_name: &str,
         targets_name: &str,
@@ -246,9 +246,9 @@ impl<T: Real> Network<T> {
     /// range. Normalizers are monotone per feature, so checking each
     /// feature's smallest and largest value covers all of them; training
     /// checks this up front so no batch can fail halfway through an epoch.
-    pub fn check_normalized_range(
+    pub fn check_normalized_range<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         normalizer: Option<&Normalizer>,
         argument: &str,
     ) -> Result<()> {
@@ -382,9 +382,9 @@ impl<T: Real> Network<T> {
     /// Runs `visit` on consecutive chunks of the examples after a forward
     /// pass, so prediction and evaluation never hold more than `CHUNK_ROWS`
     /// rows of activations.
-    fn forward_in_chunks(
+    fn forward_in_chunks<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: Option<ArrayView2<f64>>,
         normalizer: Option<&Normalizer>,
         mut visit: impl FnMut(std::ops::Range<usize>, &Workspace<T>) -> Result<()>,
@@ -411,7 +411,7 @@ impl<T: Real> Network<T> {
     // ----- inference and inspection -----
 
     /// Outputs for every example.
-    pub fn predict(&self, inputs: ArrayView2<f64>, normalizer: Option<&Normalizer>) -> Result<Array2<T>> {
+    pub fn predict<I: Input>(&self, inputs: ArrayView2<I>, normalizer: Option<&Normalizer>) -> Result<Array2<T>> {
         self.check_inputs(inputs, "inputs")?;
         let mut predictions = Array2::zeros((inputs.nrows(), self.outputs()));
         self.forward_in_chunks(inputs, None, normalizer, |range, workspace| {
@@ -424,9 +424,9 @@ impl<T: Real> Network<T> {
 
     /// The training cost (1/m) Σ C_i + Σ R(W) and, with a metric, the
     /// metric, over already-checked examples; changes nothing.
-    fn evaluate_checked(
+    fn evaluate_checked<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
@@ -448,9 +448,9 @@ impl<T: Real> Network<T> {
     }
 
     /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples.
-    pub fn compute_cost(
+    pub fn compute_cost<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
         normalizer: Option<&Normalizer>,
     ) -> Result<f64> {
@@ -468,9 +468,9 @@ impl<T: Real> Network<T> {
 
     /// The exact gradient one optimizer step would use if the examples
     /// were one mini-batch.
-    pub fn compute_gradients(
+    pub fn compute_gradients<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
         normalizer: Option<&Normalizer>,
     ) -> Result<Parameters<T>> {
@@ -593,7 +593,7 @@ fn softmax_cross_entropy_row<T: Real>(
 }
 
 /// NaN and ±inf are rejected at the boundary so they cannot poison training.
-pub fn check_finite(values: ArrayView2<f64>, argument: &str) -> Result<()> {
+pub fn check_finite<I: Input>(values: ArrayView2<I>, argument: &str) -> Result<()> {
     if all_values(values, f64::is_finite) {
         Ok(())
     } else {
@@ -622,17 +622,17 @@ pub fn check_representable<T: Real>(values: ArrayView2<f64>, argument: &str) -> 
     ))
 }
 
-fn all_values(values: ArrayView2<f64>, predicate: impl Fn(f64) -> bool + Sync) -> bool {
+fn all_values<I: Input>(values: ArrayView2<I>, predicate: impl Fn(f64) -> bool + Sync) -> bool {
     match values.as_slice_memory_order() {
         Some(slice) => slice
             .par_chunks(1 << 14)
-            .all(|chunk| chunk.iter().all(|&v| predicate(v))),
-        None => values.iter().all(|&v| predicate(v)),
+            .all(|chunk| chunk.iter().all(|&v| predicate(v.to_f64()))),
+        None => values.iter().all(|&v| predicate(v.to_f64())),
     }
 }
 
 /// Each feature's smallest and largest value, in one parallel pass.
-fn column_extremes(values: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
+fn column_extremes<I: Input>(values: ArrayView2<I>) -> (Array1<f64>, Array1<f64>) {
     let columns = values.ncols();
     let start = || {
         (
@@ -647,6 +647,7 @@ fn column_extremes(values: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
             let (mut low, mut high) = start();
             for row in chunk.rows() {
                 Zip::from(&mut low).and(&mut high).and(&row).for_each(|l, h, &v| {
+                    let v = v.to_f64();
                     *l = l.min(v);
                     *h = h.max(v);
                 });

@@ -9,7 +9,7 @@
 //! split so every intermediate stays finite.
 
 use crate::error::{Error, Result};
-use crate::real::Real;
+use crate::real::{Input, Real};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,13 +76,13 @@ impl Normalizer {
 
     /// Learns the statistics of `x` (rows are examples). `x` must be
     /// non-empty and finite; the binding checks that before calling.
-    pub fn fit(&mut self, x: ArrayView2<f64>) -> Result<()> {
+    pub fn fit<I: Input>(&mut self, x: ArrayView2<I>) -> Result<()> {
         if x.is_empty() {
             return Err(Error::value("X", "cannot fit a normalizer on an empty array"));
         }
         let statistics = match self.kind {
             NormalizerKind::DecimalScaling => {
-                let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let largest = x.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
                 let exponent = if largest == 0.0 {
                     0
                 } else {
@@ -91,8 +91,8 @@ impl Normalizer {
                 Statistics::DecimalScaling { exponent }
             }
             NormalizerKind::MinMax => Statistics::MinMax {
-                minimum: x.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v)),
-                maximum: x.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v)),
+                minimum: x.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v.to_f64())),
+                maximum: x.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v.to_f64())),
             },
             NormalizerKind::ZScore => {
                 let (mean, std) = column_mean_and_std(x);
@@ -302,10 +302,10 @@ impl Fitted {
     /// returns whether every value is finite there. The plain affine map
     /// runs as one vectorizable pass; only values it overflows are redone
     /// on halves.
-    pub fn transform_row_into<T: Real>(&self, row: ArrayView1<f64>, out: &mut ArrayViewMut1<T>) -> bool {
+    pub fn transform_row_into<I: Input, T: Real>(&self, row: ArrayView1<I>, out: &mut ArrayViewMut1<T>) -> bool {
         match &self.map {
             Affine::Whole { prescale, scale } => Zip::from(&mut *out).and(&row).fold(true, |finite, o, &v| {
-                *o = T::lit((v * prescale) / scale);
+                *o = T::lit((v.to_f64() * prescale) / scale);
                 finite & o.is_finite()
             }),
             Affine::Columns {
@@ -321,7 +321,7 @@ impl Fitted {
                         .and(offset)
                         .and(scale)
                         .fold(true, |finite, o, &v, &m, &s| {
-                            *o = T::lit((v - m) / s);
+                            *o = T::lit((v.to_f64() - m) / s);
                             finite & o.is_finite()
                         })
                 } else {
@@ -331,7 +331,7 @@ impl Fitted {
                         .and(offset)
                         .and(scale)
                         .fold(true, |finite, o, &v, &p, &m, &s| {
-                            *o = T::lit((v * p - m) / s);
+                            *o = T::lit((v.to_f64() * p - m) / s);
                             finite & o.is_finite()
                         })
                 };
@@ -343,7 +343,7 @@ impl Fitted {
                     .and(prescale)
                     .and(offset)
                     .and(scale)
-                    .for_each(|o, &v, &p, &m, &s| *o = T::lit(affine_without_overflow(v, p, m, s)));
+                    .for_each(|o, &v, &p, &m, &s| *o = T::lit(affine_without_overflow(v.to_f64(), p, m, s)));
                 all_finite(out)
             }
         }
@@ -384,15 +384,16 @@ fn unit_if_zero(value: f64) -> f64 {
 
 /// Per-column mean and population standard deviation, in two passes for
 /// accuracy (as NumPy's `mean` and `std`).
-fn column_mean_and_std(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
+fn column_mean_and_std<I: Input>(x: ArrayView2<I>) -> (Array1<f64>, Array1<f64>) {
     let rows = x.nrows() as f64;
-    let mut mean = x.sum_axis(Axis(0)) / rows;
+    // Row by row whatever the layout, so C and Fortran order agree.
+    let mut mean = x.fold_axis(Axis(0), 0.0, |sum, &v| sum + v.to_f64()) / rows;
     let mut squares = Array1::<f64>::zeros(x.ncols());
     for row in x.rows() {
-        Zip::from(&mut squares)
-            .and(&row)
-            .and(&mean)
-            .for_each(|s, &v, &m| *s += (v - m) * (v - m));
+        Zip::from(&mut squares).and(&row).and(&mean).for_each(|s, &v, &m| {
+            let deviation = v.to_f64() - m;
+            *s += deviation * deviation;
+        });
     }
     let mut std = (squares / rows).mapv(f64::sqrt);
     // Near the top of the float64 range the plain sums overflow although the
@@ -408,8 +409,9 @@ fn column_mean_and_std(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
 /// Mean and population standard deviation of one column without
 /// overflow: values are divided by the count (or by the largest deviation)
 /// before they are added.
-fn scaled_mean_and_std(column: ndarray::ArrayView1<f64>) -> (f64, f64) {
+fn scaled_mean_and_std<I: Input>(column: ndarray::ArrayView1<I>) -> (f64, f64) {
     let rows = column.len() as f64;
+    let column = column.mapv(I::to_f64);
     let mean: f64 = column.iter().map(|v| v / rows).sum();
     let largest = column.iter().fold(0.0f64, |m, v| m.max((v / 2.0 - mean / 2.0).abs()));
     if largest == 0.0 {

@@ -53,3 +53,31 @@ impl Real for f32 {
         f64::from(self)
     }
 }
+
+/// An element type of input arrays that the engine reads in place,
+/// converting one value at a time (NumPy float64, float32 and uint8), so
+/// large float32 or image data is never copied into a float64 array first.
+pub trait Input: Copy + Send + Sync + 'static {
+    fn to_f64(self) -> f64;
+}
+
+impl Input for f64 {
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Input for f32 {
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Input for u8 {
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}

@@ -1,6 +1,6 @@
 """Type stubs for pynet's compiled engine (``pynet._core``)."""
 
-from typing import Any, Callable, Optional, final
+from typing import Any, Callable, Optional, Union, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,8 @@ __all__ = [
 ]
 
 _F64 = NDArray[np.float64]
+# Network inputs the engine reads in place (anything else is converted to float64 first).
+_Inputs = Union[NDArray[np.float64], NDArray[np.float32], NDArray[np.uint8]]
 
 @final
 class Activation:
@@ -134,21 +136,21 @@ class Network:
     def step(self) -> int: ...
     def train(
         self,
-        inputs: _F64,
+        inputs: _Inputs,
         targets: _F64,
         epochs: int,
         mini_batch_size: int,
         normalizer: Optional[Normalizer] = None,
         metric: Optional[Any] = None,
-        validation: Optional[tuple[_F64, _F64]] = None,
+        validation: Optional[tuple[_Inputs, _F64]] = None,
         early_stopping: Optional[EarlyStopping] = None,
         on_batch: Optional[Callable[[int, int, int, int, float], Any]] = None,
         on_epoch: Optional[Callable[..., Any]] = None,
     ) -> tuple[list[_Record], bool, Optional[int], Optional[BaseException]]: ...
-    def predict(self, inputs: _F64, normalizer: Optional[Normalizer] = None) -> NDArray[Any]: ...
-    def compute_cost(self, inputs: _F64, targets: _F64, normalizer: Optional[Normalizer] = None) -> float: ...
+    def predict(self, inputs: _Inputs, normalizer: Optional[Normalizer] = None) -> NDArray[Any]: ...
+    def compute_cost(self, inputs: _Inputs, targets: _F64, normalizer: Optional[Normalizer] = None) -> float: ...
     def compute_gradients(
-        self, inputs: _F64, targets: _F64, normalizer: Optional[Normalizer] = None
+        self, inputs: _Inputs, targets: _F64, normalizer: Optional[Normalizer] = None
     ) -> list[_Pair]: ...
     def get_parameters(self) -> list[_Pair]: ...
     def set_parameters(self, parameters: list[_Pair]) -> None: ...

@@ -63,6 +63,20 @@ def float_array(value: Any, name: str) -> NDArray[np.float64]:
     raise TypeError(f"{name}: expected real numbers, got an array of dtype {array.dtype}")
 
 
+# Element types the engine reads in place, converting one value at a time.
+_READ_IN_PLACE = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.uint8))
+
+
+def input_array(value: Any, name: str) -> NDArray[Any]:
+    """Network inputs as the engine reads them: float64, float32 and uint8
+    arrays pass through without a copy (whatever their layout; the engine
+    converts each value as it reads it); other real dtypes become float64,
+    which copies."""
+    if isinstance(value, np.ndarray) and value.dtype in _READ_IN_PLACE:
+        return value
+    return float_array(value, name)
+
+
 def instance(value: Any, expected: type, name: str, *, optional: bool = False) -> Any:
     """`value` must be an instance of `expected` (or None when optional)."""
     if value is None and optional:

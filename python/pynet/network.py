@@ -14,7 +14,7 @@ import numpy as np
 from . import _core, _serialization
 from ._component import engine_component, is_builtin
 from ._progress import Progress
-from ._validation import float_array, instance, integer, native
+from ._validation import float_array, input_array, instance, integer, native
 from .callbacks import EarlyStopping, EpochRecord, History
 from .error_metrics import ErrorMetric
 from .layers import DenseLayer, DenseOutputLayer, InputLayer
@@ -158,12 +158,14 @@ class NeuralNetwork:
         normalizer = self._input_layer.normalizer
         return normalizer if normalizer is not None and not is_builtin(normalizer) else None
 
-    def _inputs(self, inputs: Any, name: str) -> NDArray[np.float64]:
-        """Inputs as the engine takes them: float64, and already transformed
-        by a custom normalizer (built-in ones run inside the engine)."""
-        array = float_array(inputs, name)
+    def _inputs(self, inputs: Any, name: str) -> NDArray[Any]:
+        """Inputs as the engine takes them (float64, or float32/uint8 read in
+        place), already transformed by a custom normalizer (built-in ones
+        run inside the engine)."""
         custom = self._custom_normalizer()
-        return array if custom is None else float_array(custom.transform(array), name)
+        if custom is None:
+            return input_array(inputs, name)
+        return float_array(custom.transform(float_array(inputs, name)), name)
 
     # ----- training and inference -----
 
@@ -224,6 +226,10 @@ class NeuralNetwork:
                     self._inputs(validation_data[0], "validation_data"),
                     float_array(validation_data[1], "validation_data"),
                 )
+                if validation[0].dtype != inputs.dtype:
+                    # The engine reads both in one element type.
+                    inputs = float_array(inputs, "inputs")
+                    validation = (float_array(validation[0], "validation_data"), validation[1])
             progress = Progress(epochs) if verbose else None
             records, stopped_early, restored_epoch, pending = self._core.train(
                 inputs,

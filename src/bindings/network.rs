@@ -11,8 +11,8 @@ use crate::network::{
     check_counts, EpochRecord, Event, LayerMoments, LayerSpec, Network, NetworkConfig, Parameters, RngState,
     TrainOptions,
 };
-use crate::real::Real;
-use ndarray::{ArrayView1, Ix1, Ix2};
+use crate::real::{Input, Real};
+use ndarray::{ArrayView1, ArrayViewD, Ix1, Ix2};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -116,6 +116,60 @@ type TrainOutcome = (Vec<RecordTuple>, bool, Option<usize>, Option<Py<PyAny>>);
 
 type PyLayerSpec<'py> = (i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
 type PyArrayPair<'py> = (PyReadonlyArrayDyn<'py, f64>, PyReadonlyArrayDyn<'py, f64>);
+
+/// Input arrays the engine reads in place, without a float64 copy.
+#[derive(FromPyObject)]
+enum InputArray<'py> {
+    Double(PyReadonlyArrayDyn<'py, f64>),
+    Single(PyReadonlyArrayDyn<'py, f32>),
+    Bytes(PyReadonlyArrayDyn<'py, u8>),
+}
+
+/// The element types of `InputArray`, so generic code can take a view of
+/// one when it holds that type.
+trait InputElement: Input + Element {
+    fn view<'a>(array: &'a InputArray<'_>) -> Option<ArrayViewD<'a, Self>>;
+}
+
+macro_rules! input_element {
+    ($type:ty, $variant:ident) => {
+        impl InputElement for $type {
+            fn view<'a>(array: &'a InputArray<'_>) -> Option<ArrayViewD<'a, Self>> {
+                match array {
+                    InputArray::$variant(values) => Some(values.as_array()),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+input_element!(f64, Double);
+input_element!(f32, Single);
+input_element!(u8, Bytes);
+
+/// Runs `$body` with `$view` bound to the array's 2-D view, whatever its
+/// element type.
+macro_rules! with_input {
+    ($array:expr, $argument:expr, $view:ident => $body:expr) => {
+        match $array {
+            InputArray::Double(values) => {
+                let values = values.as_array();
+                let $view = as_matrix(&values, $argument)?;
+                $body
+            }
+            InputArray::Single(values) => {
+                let values = values.as_array();
+                let $view = as_matrix(&values, $argument)?;
+                $body
+            }
+            InputArray::Bytes(values) => {
+                let values = values.as_array();
+                let $view = as_matrix(&values, $argument)?;
+                $body
+            }
+        }
+    };
+}
 /// One layer's optimizer moments as NumPy arrays (see `LayerMoments`).
 type PyMoments<'py> = (
     PyReadonlyArrayDyn<'py, f64>,
@@ -329,21 +383,216 @@ impl PyNetwork {
     fn train<'py>(
         &self,
         py: Python<'py>,
-        inputs: PyReadonlyArrayDyn<'py, f64>,
+        inputs: InputArray<'py>,
         targets: PyReadonlyArrayDyn<'py, f64>,
         epochs: i64,
         mini_batch_size: i64,
         normalizer: Option<Bound<'py, PyNormalizer>>,
         metric: Option<Bound<'py, PyAny>>,
-        validation: Option<PyArrayPair<'py>>,
+        validation: Option<(InputArray<'py>, PyReadonlyArrayDyn<'py, f64>)>,
         early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
         on_batch: Option<Py<PyAny>>,
         on_epoch: Option<Py<PyAny>>,
     ) -> PyResult<TrainOutcome> {
-        let (inputs, targets) = (inputs.as_array(), targets.as_array());
-        let inputs = as_matrix(&inputs, "inputs")?;
+        let run = TrainArguments {
+            targets,
+            epochs,
+            mini_batch_size,
+            normalizer,
+            metric,
+            validation,
+            early_stopping,
+            on_batch,
+            on_epoch,
+        };
+        match &inputs {
+            InputArray::Double(_) => self.train_typed::<f64>(py, &inputs, run),
+            InputArray::Single(_) => self.train_typed::<f32>(py, &inputs, run),
+            InputArray::Bytes(_) => self.train_typed::<u8>(py, &inputs, run),
+        }
+    }
+
+    #[pyo3(signature = (inputs, normalizer=None))]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: InputArray<'py>,
+        normalizer: Option<PyRef<'py, PyNormalizer>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let convert = |e| self.errors.to_py_err(e);
+        with_input!(&inputs, "inputs", inputs => Ok(match &*self.read(py) {
+            Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
+                network.predict(inputs, normalizer.as_ref())
+            }))?
+            .map_err(convert)?
+            .into_pyarray(py)
+            .into_any(),
+            Engine::Single(network) => finish(run_released(py, &AtomicBool::new(false), || {
+                network.predict(inputs, normalizer.as_ref())
+            }))?
+            .map_err(convert)?
+            .into_pyarray(py)
+            .into_any(),
+        }))
+    }
+
+    #[pyo3(signature = (inputs, targets, normalizer=None))]
+    fn compute_cost(
+        &self,
+        py: Python<'_>,
+        inputs: InputArray<'_>,
+        targets: PyReadonlyArrayDyn<'_, f64>,
+        normalizer: Option<PyRef<'_, PyNormalizer>>,
+    ) -> PyResult<f64> {
+        let targets = targets.as_array();
         let targets = as_matrix(&targets, "targets")?;
-        let validation_arrays = validation.as_ref().map(|(x, y)| (x.as_array(), y.as_array()));
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let guard = self.read(py);
+        let engine = &*guard;
+        with_input!(&inputs, "inputs", inputs => finish(run_released(
+            py,
+            &AtomicBool::new(false),
+            || with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())),
+        ))?
+        .map_err(|e| self.errors.to_py_err(e)))
+    }
+
+    #[pyo3(signature = (inputs, targets, normalizer=None))]
+    fn compute_gradients<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: InputArray<'py>,
+        targets: PyReadonlyArrayDyn<'py, f64>,
+        normalizer: Option<PyRef<'py, PyNormalizer>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let targets = targets.as_array();
+        let targets = as_matrix(&targets, "targets")?;
+        let normalizer = normalizer.map(|n| n.inner.clone());
+        let convert = |e| self.errors.to_py_err(e);
+        with_input!(&inputs, "inputs", inputs => match &*self.read(py) {
+            Engine::Double(network) => parameters_to_python(
+                py,
+                finish(run_released(py, &AtomicBool::new(false), || {
+                    network.compute_gradients(inputs, targets, normalizer.as_ref())
+                }))?
+                .map_err(convert)?,
+            ),
+            Engine::Single(network) => parameters_to_python(
+                py,
+                finish(run_released(py, &AtomicBool::new(false), || {
+                    network.compute_gradients(inputs, targets, normalizer.as_ref())
+                }))?
+                .map_err(convert)?,
+            ),
+        })
+    }
+
+    /// Copies of (weights, biases) per layer, hidden layers first.
+    fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match &*self.read(py) {
+            Engine::Double(network) => parameters_to_python(py, network.parameters()),
+            Engine::Single(network) => parameters_to_python(py, network.parameters()),
+        }
+    }
+
+    /// Replaces every layer's (weights, biases), hidden layers first.
+    fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
+        let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
+        let mut views = Vec::with_capacity(arrays.len());
+        for (weights, biases) in &arrays {
+            let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
+                Error::value(
+                    "weights",
+                    format!("expected a 2-D array, got shape {:?}", weights.shape()),
+                )
+            })?;
+            let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
+                Error::value(
+                    "biases",
+                    format!("expected a 1-D array, got shape {:?}", biases.shape()),
+                )
+            })?;
+            views.push((weights, biases));
+        }
+        with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
+        Ok(())
+    }
+
+    /// (step, [(weights m, weights v, biases m, biases v) per layer]).
+    fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+        match &*self.read(py) {
+            Engine::Double(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
+            Engine::Single(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
+        }
+    }
+
+    fn set_optimizer_state(&self, py: Python<'_>, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
+        match &mut *self.write(py) {
+            Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
+            Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
+        }
+        Ok(())
+    }
+
+    /// The shuffling stream's position: (32-byte key, stream, word position).
+    fn get_rng_state<'py>(&self, py: Python<'py>) -> (Bound<'py, pyo3::types::PyBytes>, u64, u128) {
+        let state = with_engine!(&*self.read(py), network => network.rng_state());
+        (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos)
+    }
+
+    fn set_rng_state(&self, py: Python<'_>, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
+        let seed: [u8; 32] = key
+            .try_into()
+            .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
+        let state = RngState { seed, stream, word_pos };
+        with_engine!(&mut *self.write(py), network => network.set_rng_state(state));
+        Ok(())
+    }
+}
+
+/// `train`'s arguments after `inputs`, handed to the typed implementation.
+struct TrainArguments<'py> {
+    targets: PyReadonlyArrayDyn<'py, f64>,
+    epochs: i64,
+    mini_batch_size: i64,
+    normalizer: Option<Bound<'py, PyNormalizer>>,
+    metric: Option<Bound<'py, PyAny>>,
+    validation: Option<(InputArray<'py>, PyReadonlyArrayDyn<'py, f64>)>,
+    early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
+    on_batch: Option<Py<PyAny>>,
+    on_epoch: Option<Py<PyAny>>,
+}
+
+impl PyNetwork {
+    /// `train` for inputs of element type `I` (validation inputs share it;
+    /// the Python layer makes sure of that).
+    fn train_typed<'py, I: InputElement>(
+        &self,
+        py: Python<'py>,
+        inputs: &InputArray<'py>,
+        run: TrainArguments<'py>,
+    ) -> PyResult<TrainOutcome> {
+        let TrainArguments {
+            targets,
+            epochs,
+            mini_batch_size,
+            normalizer,
+            metric,
+            validation,
+            early_stopping,
+            on_batch,
+            on_epoch,
+        } = run;
+        let same_dtype = |argument: &str| Error::value(argument, "expected the same dtype as inputs");
+        let inputs = I::view(inputs).ok_or_else(|| same_dtype("inputs"))?;
+        let inputs = as_matrix(&inputs, "inputs")?;
+        let targets = targets.as_array();
+        let targets = as_matrix(&targets, "targets")?;
+        let validation_arrays = match &validation {
+            Some((x, y)) => Some((I::view(x).ok_or_else(|| same_dtype("validation_data"))?, y.as_array())),
+            None => None,
+        };
         let validation = match &validation_arrays {
             Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_matrix(y, "validation_data")?)),
             None => None,
@@ -407,147 +656,5 @@ impl PyNetwork {
         let pending = stopped_by.map(|error| error.into_value(py).into_any());
         let records = report.history.iter().map(record_tuple).collect();
         Ok((records, report.stopped_early, report.restored_epoch, pending))
-    }
-
-    #[pyo3(signature = (inputs, normalizer=None))]
-    fn predict<'py>(
-        &self,
-        py: Python<'py>,
-        inputs: PyReadonlyArrayDyn<'py, f64>,
-        normalizer: Option<PyRef<'py, PyNormalizer>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let inputs = inputs.as_array();
-        let inputs = as_matrix(&inputs, "inputs")?;
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let convert = |e| self.errors.to_py_err(e);
-        Ok(match &*self.read(py) {
-            Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
-                network.predict(inputs, normalizer.as_ref())
-            }))?
-            .map_err(convert)?
-            .into_pyarray(py)
-            .into_any(),
-            Engine::Single(network) => finish(run_released(py, &AtomicBool::new(false), || {
-                network.predict(inputs, normalizer.as_ref())
-            }))?
-            .map_err(convert)?
-            .into_pyarray(py)
-            .into_any(),
-        })
-    }
-
-    #[pyo3(signature = (inputs, targets, normalizer=None))]
-    fn compute_cost(
-        &self,
-        py: Python<'_>,
-        inputs: PyReadonlyArrayDyn<'_, f64>,
-        targets: PyReadonlyArrayDyn<'_, f64>,
-        normalizer: Option<PyRef<'_, PyNormalizer>>,
-    ) -> PyResult<f64> {
-        let (inputs, targets) = (inputs.as_array(), targets.as_array());
-        let inputs = as_matrix(&inputs, "inputs")?;
-        let targets = as_matrix(&targets, "targets")?;
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let guard = self.read(py);
-        let engine = &*guard;
-        finish(run_released(
-            py,
-            &AtomicBool::new(false),
-            || with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())),
-        ))?
-        .map_err(|e| self.errors.to_py_err(e))
-    }
-
-    #[pyo3(signature = (inputs, targets, normalizer=None))]
-    fn compute_gradients<'py>(
-        &self,
-        py: Python<'py>,
-        inputs: PyReadonlyArrayDyn<'py, f64>,
-        targets: PyReadonlyArrayDyn<'py, f64>,
-        normalizer: Option<PyRef<'py, PyNormalizer>>,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let (inputs, targets) = (inputs.as_array(), targets.as_array());
-        let inputs = as_matrix(&inputs, "inputs")?;
-        let targets = as_matrix(&targets, "targets")?;
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let convert = |e| self.errors.to_py_err(e);
-        match &*self.read(py) {
-            Engine::Double(network) => parameters_to_python(
-                py,
-                finish(run_released(py, &AtomicBool::new(false), || {
-                    network.compute_gradients(inputs, targets, normalizer.as_ref())
-                }))?
-                .map_err(convert)?,
-            ),
-            Engine::Single(network) => parameters_to_python(
-                py,
-                finish(run_released(py, &AtomicBool::new(false), || {
-                    network.compute_gradients(inputs, targets, normalizer.as_ref())
-                }))?
-                .map_err(convert)?,
-            ),
-        }
-    }
-
-    /// Copies of (weights, biases) per layer, hidden layers first.
-    fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match &*self.read(py) {
-            Engine::Double(network) => parameters_to_python(py, network.parameters()),
-            Engine::Single(network) => parameters_to_python(py, network.parameters()),
-        }
-    }
-
-    /// Replaces every layer's (weights, biases), hidden layers first.
-    fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
-        let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
-        let mut views = Vec::with_capacity(arrays.len());
-        for (weights, biases) in &arrays {
-            let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
-                Error::value(
-                    "weights",
-                    format!("expected a 2-D array, got shape {:?}", weights.shape()),
-                )
-            })?;
-            let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
-                Error::value(
-                    "biases",
-                    format!("expected a 1-D array, got shape {:?}", biases.shape()),
-                )
-            })?;
-            views.push((weights, biases));
-        }
-        with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
-        Ok(())
-    }
-
-    /// (step, [(weights m, weights v, biases m, biases v) per layer]).
-    fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
-        match &*self.read(py) {
-            Engine::Double(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
-            Engine::Single(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
-        }
-    }
-
-    fn set_optimizer_state(&self, py: Python<'_>, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
-        match &mut *self.write(py) {
-            Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
-            Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
-        }
-        Ok(())
-    }
-
-    /// The shuffling stream's position: (32-byte key, stream, word position).
-    fn get_rng_state<'py>(&self, py: Python<'py>) -> (Bound<'py, pyo3::types::PyBytes>, u64, u128) {
-        let state = with_engine!(&*self.read(py), network => network.rng_state());
-        (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos)
-    }
-
-    fn set_rng_state(&self, py: Python<'_>, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
-        let seed: [u8; 32] = key
-            .try_into()
-            .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
-        let state = RngState { seed, stream, word_pos };
-        with_engine!(&mut *self.write(py), network => network.set_rng_state(state));
-        Ok(())
     }
 }

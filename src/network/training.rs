@@ -7,7 +7,7 @@ use crate::error::{require_non_negative, require_positive, Error, Result};
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::Penalty;
-use crate::real::Real;
+use crate::real::{Input, Real};
 use crate::regularizers::Regularizer;
 use ndarray::{Array, ArrayView2, Dimension};
 use rand::seq::SliceRandom;
@@ -58,14 +58,15 @@ pub fn check_counts(epochs: i64, mini_batch_size: i64) -> Result<(usize, usize)>
 
 /// Everything `train` needs besides the data.
 #[derive(Clone, Debug)]
-pub struct TrainOptions<'a> {
+pub struct TrainOptions<'a, I = f64> {
     pub epochs: usize,
     pub mini_batch_size: usize,
     /// Fitted already; applied to every batch.
     pub normalizer: Option<&'a Normalizer>,
     /// Recorded per epoch, on the training batches and on validation data.
     pub metric: Option<&'a ErrorMetric>,
-    pub validation: Option<(ArrayView2<'a, f64>, ArrayView2<'a, f64>)>,
+    /// (inputs, targets); the inputs share the training inputs' element type.
+    pub validation: Option<(ArrayView2<'a, I>, ArrayView2<'a, f64>)>,
     pub early_stopping: Option<EarlyStopping>,
 }
 
@@ -159,11 +160,11 @@ impl<T: Real> Stopper<T> {
 impl<T: Real> Network<T> {
     /// Checks the data and options of a training run; after this succeeds
     /// `train` cannot fail on account of its input.
-    pub fn check_training(
+    pub fn check_training<I: Input>(
         &self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
-        options: &TrainOptions,
+        options: &TrainOptions<I>,
     ) -> Result<()> {
         self.check_examples(inputs, targets, "inputs", "targets", options.metric)?;
         if let Some((validation_inputs, validation_targets)) = options.validation {
@@ -190,11 +191,11 @@ impl<T: Real> Network<T> {
     /// after training has started (divergence, a failing custom component)
     /// ends training and is returned in the report, beside the history of
     /// the epochs completed before it.
-    pub fn train(
+    pub fn train<I: Input>(
         &mut self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
-        options: &TrainOptions,
+        options: &TrainOptions<I>,
         observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
     ) -> Result<TrainReport> {
         self.check_example_shapes(inputs, targets, "inputs", "targets")?;
@@ -217,11 +218,11 @@ impl<T: Real> Network<T> {
         Ok(report)
     }
 
-    fn run_epochs(
+    fn run_epochs<I: Input>(
         &mut self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: ArrayView2<f64>,
-        options: &TrainOptions,
+        options: &TrainOptions<I>,
         observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
         report: &mut TrainReport,
         stopper: &mut Option<Stopper<T>>,

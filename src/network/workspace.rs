@@ -5,7 +5,7 @@ use super::{Network, Parameters};
 use crate::error::{Error, Result};
 use crate::normalizers::Normalizer;
 use crate::parallel::PARALLEL_MIN_ELEMENTS;
-use crate::real::Real;
+use crate::real::{Input, Real};
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 
@@ -56,9 +56,9 @@ impl<T: Real> Workspace<T> {
     /// Copies the selected examples into the batch buffers, normalizing and
     /// converting to the network's precision in the same pass; large
     /// gathers (prediction chunks) are spread over rayon's threads.
-    pub fn gather(
+    pub fn gather<I: Input>(
         &mut self,
-        inputs: ArrayView2<f64>,
+        inputs: ArrayView2<I>,
         targets: Option<ArrayView2<f64>>,
         rows: &[usize],
         normalizer: Option<&Normalizer>,
@@ -72,7 +72,7 @@ impl<T: Real> Workspace<T> {
                 None => Zip::from(&mut destination)
                     .and(&inputs.row(i))
                     .fold(true, |finite, d, &v| {
-                        *d = T::lit(v);
+                        *d = T::lit(v.to_f64());
                         finite & d.is_finite()
                     }),
             }
@@ -124,12 +124,17 @@ impl<T: Real> Workspace<T> {
 }
 
 /// The error for the first gathered value that is not finite in `T`.
-fn out_of_range<T: Real>(inputs: ArrayView2<f64>, gathered: ArrayView2<T>, rows: &[usize], normalized: bool) -> Error {
+fn out_of_range<I: Input, T: Real>(
+    inputs: ArrayView2<I>,
+    gathered: ArrayView2<T>,
+    rows: &[usize],
+    normalized: bool,
+) -> Error {
     let (k, column) = gathered
         .indexed_iter()
         .find(|(_, v)| !v.is_finite())
         .map_or((0, 0), |(index, _)| index);
-    let (example, value) = (rows[k], inputs[[rows[k], column]]);
+    let (example, value) = (rows[k], inputs[[rows[k], column]].to_f64());
     let what = if normalized { "once normalized, lies" } else { "lies" };
     Error::value(
         "inputs",
