@@ -16,21 +16,37 @@ pub enum ErrorMetric {
 
 /// A metric summed over batches so an epoch's value costs nothing extra:
 /// `value() = total / count`. Custom metrics are averaged over batches,
-/// weighted by their number of examples.
+/// weighted by their number of examples. A running mean is kept beside the
+/// sum: it stands in where huge percentage errors overflow the sum.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MetricSum {
     pub total: f64,
     pub count: f64,
+    mean: f64,
 }
 
 impl MetricSum {
+    /// One batch's sum over `count` values, and their mean computed
+    /// without overflow.
+    fn batch(total: f64, count: f64, mean: f64) -> Self {
+        MetricSum { total, count, mean }
+    }
+
     pub fn add(&mut self, other: MetricSum) {
         self.total += other.total;
         self.count += other.count;
+        if self.count > 0.0 {
+            self.mean += (other.mean - self.mean) * (other.count / self.count);
+        }
     }
 
     pub fn value(&self) -> f64 {
-        self.total / self.count
+        let value = self.total / self.count;
+        if value.is_finite() {
+            value
+        } else {
+            self.mean
+        }
     }
 }
 
@@ -73,10 +89,8 @@ impl ErrorMetric {
                 let correct = Zip::from(predictions.rows())
                     .and(targets.rows())
                     .fold(0usize, |count, p, t| count + usize::from(argmax(p) == argmax(t)));
-                Ok(MetricSum {
-                    total: correct as f64,
-                    count: predictions.nrows() as f64,
-                })
+                let count = predictions.nrows() as f64;
+                Ok(MetricSum::batch(correct as f64, count, correct as f64 / count))
             }
             ErrorMetric::MeanAbsolutePercentageError => {
                 if targets.iter().any(|&t| t == T::zero()) {
@@ -85,25 +99,20 @@ impl ErrorMetric {
                         "MeanAbsolutePercentageError is undefined for a zero target",
                     ));
                 }
-                let mut total = 0.0;
-                for (p_row, t_row) in predictions.rows().into_iter().zip(targets.rows()) {
-                    for (&p, &t) in p_row.iter().zip(t_row.iter()) {
-                        let (p, t) = (p.as_f64(), t.as_f64());
-                        total += ((p - t) / t).abs();
-                    }
-                }
-                Ok(MetricSum {
-                    total,
-                    count: predictions.len() as f64,
-                })
+                let count = predictions.len() as f64;
+                let total = percentage_error_sum(predictions, targets, 1.0);
+                let mean = if (total / count).is_finite() {
+                    total / count
+                } else {
+                    // The sum of huge percentages overflows before the mean: divide first.
+                    percentage_error_sum(predictions, targets, 1.0 / count)
+                };
+                Ok(MetricSum::batch(total, count, mean))
             }
             ErrorMetric::Custom(custom) => {
                 let rows = predictions.nrows() as f64;
                 let value = custom.compute(to_f64(predictions).view(), to_f64(targets).view())?;
-                Ok(MetricSum {
-                    total: value * rows,
-                    count: rows,
-                })
+                Ok(MetricSum::batch(value * rows, rows, value))
             }
         }
     }
@@ -124,17 +133,20 @@ impl ErrorMetric {
         if predictions.is_empty() {
             return Err(Error::value("predictions", "expected at least one example"));
         }
-        let value = self.accumulate(predictions, targets)?.value();
-        if value.is_finite() || !matches!(self, ErrorMetric::MeanAbsolutePercentageError) {
-            return Ok(value);
-        }
-        // The sum of huge percentages overflows before the mean: divide first.
-        let count = predictions.len() as f64;
-        Ok(Zip::from(&predictions).and(&targets).fold(0.0, |sum, &p, &t| {
-            let (p, t) = (p.as_f64(), t.as_f64());
-            sum + ((p - t) / t).abs() / count
-        }))
+        Ok(self.accumulate(predictions, targets)?.value())
     }
+}
+
+/// Σ weight · |(p − t) / t| in f64, row by row.
+fn percentage_error_sum<T: Real>(predictions: ArrayView2<T>, targets: ArrayView2<T>, weight: f64) -> f64 {
+    let mut sum = 0.0;
+    for (p_row, t_row) in predictions.rows().into_iter().zip(targets.rows()) {
+        for (&p, &t) in p_row.iter().zip(t_row.iter()) {
+            let (p, t) = (p.as_f64(), t.as_f64());
+            sum += weight * ((p - t) / t).abs();
+        }
+    }
+    sum
 }
 
 /// Index of the first largest entry (NumPy's `argmax` convention).
@@ -176,5 +188,18 @@ mod tests {
         assert!(ErrorMetric::MeanAbsolutePercentageError
             .compute(p.view(), zero.view())
             .is_err());
+    }
+
+    #[test]
+    fn percentage_errors_whose_sums_overflow_average_finitely_across_batches() {
+        let mape = ErrorMetric::MeanAbsolutePercentageError;
+        let (p, t) = (array![[1.5e308, 1.5e308]], array![[1.0, 1.0]]);
+        let mut epoch = MetricSum::default();
+        for _ in 0..3 {
+            epoch.add(mape.accumulate(p.view(), t.view()).unwrap());
+        }
+        assert!(epoch.total.is_infinite());
+        assert_eq!(epoch.value(), 1.5e308);
+        assert_eq!(mape.compute(p.view(), t.view()).unwrap(), 1.5e308);
     }
 }
