@@ -111,6 +111,7 @@ class Data:
     """The workload's arrays, prepared once, outside every timing."""
 
     train_raw: np.ndarray  # (N, 784) float64 pixels, what pynet is given
+    train_raw32: Optional[np.ndarray]  # the same pixels as float32 (exact), for pynet's float32 runs
     train_onehot: np.ndarray  # (N, 10) float64
     train_labels: np.ndarray  # (N,) int64
     test_raw: dict[str, np.ndarray]  # dtype → (M, 784) pixels
@@ -149,6 +150,7 @@ def load_data(path: Path, train_examples: Optional[int], test_examples: Optional
     std[std == 0] = 1.0
     data = Data(
         train_raw=train_raw,
+        train_raw32=train_raw.astype(np.float32) if "float32" in dtypes else None,
         train_onehot=np.eye(OUTPUTS)[train_labels],
         train_labels=train_labels,
         test_raw={d: test_raw64.astype(d) for d in DTYPES},
@@ -239,9 +241,12 @@ class Pynet(Contender):
 
     def train_epoch(self, data: Data, dtype: str, batch: int, seed: int, examples: Optional[int] = None) -> Trained:
         network = self.build(dtype, seed)
-        inputs, targets = data.train_raw[:examples], data.train_onehot[:examples]
+        # Raw pixels in the network's precision (exact in float32 too): pynet
+        # reads them in place and normalises them in the engine.
+        raw = data.train_raw if dtype == "float64" else data.train_raw32
+        inputs, targets = raw[:examples], data.train_onehot[:examples]
         seconds = _timed(lambda: network.train(inputs, targets, 1, batch, verbose=False))
-        test = data.test_raw["float64"]  # pynet's API takes float64; the engine computes in `dtype`
+        test = data.test_raw[dtype]
         return Trained(seconds, seconds, len(inputs), lambda: network.predict(test))
 
 
