@@ -215,3 +215,46 @@ def test_fit_accepts_real_numeric_dtypes(dtype):
     normalizer.fit(x)
     expected = ref.z_score_transform(x.astype(np.float64), *ref.z_score_fit(x.astype(np.float64)))
     np.testing.assert_allclose(normalizer.transform(x), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make, keys",
+    [(DecimalScaling, {"exponent"}), (MinMax, {"minimum", "maximum"}), (ZScore, {"mean", "std"})],
+    ids=["DecimalScaling", "MinMax", "ZScore"],
+)
+def test_state_is_the_statistics_in_their_own_terms(make, keys, rng):
+    """get_state names each normalizer's own statistics (what save writes);
+    set_state on a fresh normalizer restores the same transform bit for bit."""
+    x = rng.normal(size=(40, 3)) * [1.0, 250.0, 0.01]
+    fitted = make()
+    assert fitted.get_state() == {}
+    fitted.fit(x)
+    state = fitted.get_state()
+    assert set(state) == keys
+    if make is MinMax:
+        np.testing.assert_array_equal(state["minimum"], x.min(axis=0))
+        np.testing.assert_array_equal(state["maximum"], x.max(axis=0))
+    if make is DecimalScaling:
+        assert state["exponent"] == ref.decimal_scaling_exponent(x)
+    restored = make()
+    restored.set_state(state)
+    probe = rng.normal(size=(5, 3)) * 100
+    np.testing.assert_array_equal(restored.transform(probe), fitted.transform(probe))
+
+
+@pytest.mark.parametrize(
+    "make, state",
+    [
+        (MinMax, {"minimum": np.array([2.0]), "maximum": np.array([1.0])}),
+        (MinMax, {"mean": np.array([0.0]), "std": np.array([1.0])}),
+        (ZScore, {"mean": np.array([0.0]), "std": np.array([-1.0])}),
+        (ZScore, {"mean": np.array([np.nan]), "std": np.array([1.0])}),
+        (DecimalScaling, {"exponent": 1000}),
+    ],
+    ids=["min-above-max", "foreign-keys", "negative-std", "nan-mean", "huge-exponent"],
+)
+def test_impossible_states_are_rejected_and_change_nothing(make, state):
+    normalizer = make()
+    with pytest.raises((ValueError, TypeError)):
+        normalizer.set_state(state)
+    assert normalizer.get_state() == {}
