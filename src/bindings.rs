@@ -17,7 +17,7 @@ impl From<Error> for PyErr {
     fn from(error: Error) -> PyErr {
         match error {
             Error::Value { .. } => PyValueError::new_err(error.to_string()),
-            Error::Diverged { .. } | Error::DivergedOnValidation { .. } => {
+            Error::Diverged { .. } | Error::DivergedOnValidation { .. } | Error::OverflowBeforeTraining { .. } => {
                 PyFloatingPointError::new_err(error.to_string())
             }
             // Normally replaced by the component's own exception (see

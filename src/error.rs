@@ -11,6 +11,10 @@ pub enum Error {
     /// Training produced a non-finite cost or parameter; the parameters are
     /// those before the offending batch.
     Diverged { epoch: usize, batch: usize, cost: f64 },
+    /// The very first batch of a training call has a non-finite cost before
+    /// any update: the data (or the parameters set before training) are too
+    /// large for the working precision; nothing has changed.
+    OverflowBeforeTraining { cost: f64, precision: &'static str },
     /// After the last batch of an epoch the validation cost or outputs
     /// overflowed; the parameters are those after that batch (finite).
     DivergedOnValidation { epoch: usize, batch: usize },
@@ -36,7 +40,14 @@ impl fmt::Display for Error {
             Error::Diverged { epoch, batch, cost } => write!(
                 f,
                 "training diverged in epoch {epoch}, batch {batch} (cost {cost}); \
-                 the parameters are those before that batch: try a smaller learning_rate"
+                 the parameters are those before that batch: try a smaller learning_rate (or inputs and targets \
+                 of a smaller magnitude)"
+            ),
+            Error::OverflowBeforeTraining { cost, precision } => write!(
+                f,
+                "training stopped in epoch 1, batch 1, before any update: the cost is {cost}, so the inputs \
+                 or targets are too large for this network's {precision} arithmetic (normalize them), or the \
+                 parameters already are; the network is unchanged"
             ),
             Error::DivergedOnValidation { epoch, batch } => write!(
                 f,

@@ -592,3 +592,15 @@ def test_l1_penalty_of_weights_whose_squares_overflow(dtype, weight):
     network.set_parameters([], (np.full((2, 3), weight), np.zeros(2)))
     history = network.train(np.zeros((4, 3)), np.zeros((4, 2)), 1, 4, verbose=False)
     assert math.isclose(history[0].cost, 0.1 * 6 * weight, rel_tol=1e-6)
+
+
+def test_overflow_in_the_first_batch_is_reported_as_such_and_changes_nothing():
+    """A cost that is not finite before any update is not divergence: the
+    message says the data are too large, and nothing has changed."""
+    network = regression_network(GradientDescent(1e-3))
+    before = snapshot(network)
+    with pytest.raises(FloatingPointError, match="before any update") as caught:
+        network.train(np.full((4, 3), 1e300), np.zeros((4, 2)), 3, 2, verbose=False)
+    assert epoch_and_batch(caught.value) == (1, 1)
+    assert len(caught.value.history) == 0
+    assert_parameters_identical(network.get_parameters(), before)

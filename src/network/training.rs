@@ -316,6 +316,12 @@ impl<T: Real> Network<T> {
         self.forward(workspace, rows)?;
         let example_cost = self.batch_cost(workspace, rows)?;
         if !example_cost.is_finite() {
+            if (epoch, batch) == (1, 1) {
+                return Err(Error::OverflowBeforeTraining {
+                    cost: example_cost,
+                    precision: T::NAME,
+                });
+            }
             return Err(Error::Diverged {
                 epoch,
                 batch,
