@@ -837,7 +837,8 @@ def normalized_fits(spec: NetSpec, train: S.ArrayArg, other: S.ArrayArg) -> bool
             z = ref.min_max_transform(y, *ref.min_max_fit(x))
         elif "decimal" in spec.name:
             k = ref.decimal_scaling_exponent(x)
-            z = y / 10.0 ** max(k, -300) / 10.0 ** (k - max(k, -300))
+            step = min(max(k, -300), 300)  # 10.0**309 would raise OverflowError
+            z = y / 10.0**step / 10.0 ** (k - step)
         else:
             z = y
     limit = np.finfo(np.float32 if spec.float32 else np.float64).max
