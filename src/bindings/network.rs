@@ -12,7 +12,7 @@ use crate::network::{
     TrainOptions,
 };
 use crate::real::{Input, Real};
-use ndarray::{ArrayView1, ArrayViewD, Ix1, Ix2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -146,6 +146,16 @@ macro_rules! input_element {
 input_element!(f64, Double);
 input_element!(f32, Single);
 input_element!(u8, Bytes);
+
+/// `array` viewed with the element type of `like` (the Python layer passes
+/// validation inputs in the training inputs' dtype).
+fn view_like<'a, I: InputElement>(
+    _like: &ArrayView2<'_, I>,
+    array: &'a InputArray<'_>,
+    argument: &str,
+) -> Result<ArrayViewD<'a, I>, Error> {
+    I::view(array).ok_or_else(|| Error::value(argument, "expected the same dtype as inputs"))
+}
 
 /// Runs `$body` with `$view` bound to the array's 2-D view, whatever its
 /// element type.
@@ -394,22 +404,79 @@ impl PyNetwork {
         on_batch: Option<Py<PyAny>>,
         on_epoch: Option<Py<PyAny>>,
     ) -> PyResult<TrainOutcome> {
-        let run = TrainArguments {
-            targets,
-            epochs,
-            mini_batch_size,
-            normalizer,
-            metric,
-            validation,
-            early_stopping,
+        let targets = targets.as_array();
+        let targets = as_matrix(&targets, "targets")?;
+        let metric = metric.map(|m| self.resolver().metric(&m));
+        let early_stopping = early_stopping.map(|e| e.inner);
+        let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
+        let stop = AtomicBool::new(false);
+        let mut bridge = ProgressBridge {
             on_batch,
             on_epoch,
+            last_report: Instant::now(),
+            pending: None,
+            stop: &stop,
         };
-        match &inputs {
-            InputArray::Double(_) => self.train_typed::<f64>(py, &inputs, run),
-            InputArray::Single(_) => self.train_typed::<f32>(py, &inputs, run),
-            InputArray::Bytes(_) => self.train_typed::<u8>(py, &inputs, run),
-        }
+        let (epochs, mini_batch_size) = check_counts(epochs, mini_batch_size)?;
+        // The engine is generic over the inputs' element type: the rest is
+        // compiled once per type.
+        with_input!(&inputs, "inputs", inputs => {
+            let validation_arrays = match &validation {
+                Some((x, y)) => Some((view_like(&inputs, x, "validation_data")?, y.as_array())),
+                None => None,
+            };
+            let validation = match &validation_arrays {
+                Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_matrix(y, "validation_data")?)),
+                None => None,
+            };
+            let mut guard = self.write(py);
+            let engine = &mut *guard;
+            let (outcome, interrupt) = run_released(py, &stop, || {
+                let mut options = TrainOptions {
+                    epochs,
+                    mini_batch_size,
+                    normalizer: None,
+                    metric: metric.as_ref(),
+                    validation,
+                    early_stopping,
+                };
+                with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
+                if let Some(normalizer) = fitted.as_mut() {
+                    normalizer.fit(inputs)?;
+                }
+                options.normalizer = fitted.as_ref();
+                with_engine!(&*engine, network => {
+                    // A normalizer fitted on the inputs bounds them (MinMax in [0, 1],
+                    // DecimalScaling in [−1, 1], ZScore within ±√m), so only raw
+                    // inputs need their range checked against the precision.
+                    if options.normalizer.is_none() {
+                        network.check_normalized_range(inputs, None, "inputs")?;
+                    }
+                    if let Some((validation_inputs, _)) = options.validation {
+                        network.check_normalized_range(validation_inputs, options.normalizer, "validation_data")?;
+                    }
+                });
+                let mut observer = |event| bridge.observe(event);
+                Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
+            });
+            // A failed check leaves everything untouched, the normalizer included.
+            let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
+            if let (Some(normalizer), Some(fitted)) = (normalizer, fitted) {
+                normalizer.borrow_mut().inner = fitted;
+            }
+            let report = training.map_err(|e| self.errors.to_py_err(e))?;
+            // Whatever stopped training after it started is raised by the caller,
+            // once it has recorded the history of the completed epochs.
+            let stopped_by = report
+                .error
+                .clone()
+                .map(|e| self.errors.to_py_err(e))
+                .or(bridge.pending)
+                .or(interrupt);
+            let pending = stopped_by.map(|error| error.into_value(py).into_any());
+            let records = report.history.iter().map(record_tuple).collect();
+            Ok((records, report.stopped_early, report.restored_epoch, pending))
+        })
     }
 
     #[pyo3(signature = (inputs, normalizer=None))]
@@ -548,113 +615,5 @@ impl PyNetwork {
         let state = RngState { seed, stream, word_pos };
         with_engine!(&mut *self.write(py), network => network.set_rng_state(state));
         Ok(())
-    }
-}
-
-/// `train`'s arguments after `inputs`, handed to the typed implementation.
-struct TrainArguments<'py> {
-    targets: PyReadonlyArrayDyn<'py, f64>,
-    epochs: i64,
-    mini_batch_size: i64,
-    normalizer: Option<Bound<'py, PyNormalizer>>,
-    metric: Option<Bound<'py, PyAny>>,
-    validation: Option<(InputArray<'py>, PyReadonlyArrayDyn<'py, f64>)>,
-    early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
-    on_batch: Option<Py<PyAny>>,
-    on_epoch: Option<Py<PyAny>>,
-}
-
-impl PyNetwork {
-    /// `train` for inputs of element type `I` (validation inputs share it;
-    /// the Python layer makes sure of that).
-    fn train_typed<'py, I: InputElement>(
-        &self,
-        py: Python<'py>,
-        inputs: &InputArray<'py>,
-        run: TrainArguments<'py>,
-    ) -> PyResult<TrainOutcome> {
-        let TrainArguments {
-            targets,
-            epochs,
-            mini_batch_size,
-            normalizer,
-            metric,
-            validation,
-            early_stopping,
-            on_batch,
-            on_epoch,
-        } = run;
-        let same_dtype = |argument: &str| Error::value(argument, "expected the same dtype as inputs");
-        let inputs = I::view(inputs).ok_or_else(|| same_dtype("inputs"))?;
-        let inputs = as_matrix(&inputs, "inputs")?;
-        let targets = targets.as_array();
-        let targets = as_matrix(&targets, "targets")?;
-        let validation_arrays = match &validation {
-            Some((x, y)) => Some((I::view(x).ok_or_else(|| same_dtype("validation_data"))?, y.as_array())),
-            None => None,
-        };
-        let validation = match &validation_arrays {
-            Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_matrix(y, "validation_data")?)),
-            None => None,
-        };
-        let metric = metric.map(|m| self.resolver().metric(&m));
-        let early_stopping = early_stopping.map(|e| e.inner);
-        let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
-        let stop = AtomicBool::new(false);
-        let mut bridge = ProgressBridge {
-            on_batch,
-            on_epoch,
-            last_report: Instant::now(),
-            pending: None,
-            stop: &stop,
-        };
-        let (epochs, mini_batch_size) = check_counts(epochs, mini_batch_size)?;
-        let mut guard = self.write(py);
-        let engine = &mut *guard;
-        let (outcome, interrupt) = run_released(py, &stop, || {
-            let mut options = TrainOptions {
-                epochs,
-                mini_batch_size,
-                normalizer: None,
-                metric: metric.as_ref(),
-                validation,
-                early_stopping,
-            };
-            with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
-            if let Some(normalizer) = fitted.as_mut() {
-                normalizer.fit(inputs)?;
-            }
-            options.normalizer = fitted.as_ref();
-            with_engine!(&*engine, network => {
-                // A normalizer fitted on the inputs bounds them (MinMax in [0, 1],
-                // DecimalScaling in [−1, 1], ZScore within ±√m), so only raw
-                // inputs need their range checked against the precision.
-                if options.normalizer.is_none() {
-                    network.check_normalized_range(inputs, None, "inputs")?;
-                }
-                if let Some((validation_inputs, _)) = options.validation {
-                    network.check_normalized_range(validation_inputs, options.normalizer, "validation_data")?;
-                }
-            });
-            let mut observer = |event| bridge.observe(event);
-            Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
-        });
-        // A failed check leaves everything untouched, the normalizer included.
-        let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
-        if let (Some(normalizer), Some(fitted)) = (normalizer, fitted) {
-            normalizer.borrow_mut().inner = fitted;
-        }
-        let report = training.map_err(|e| self.errors.to_py_err(e))?;
-        // Whatever stopped training after it started is raised by the caller,
-        // once it has recorded the history of the completed epochs.
-        let stopped_by = report
-            .error
-            .clone()
-            .map(|e| self.errors.to_py_err(e))
-            .or(bridge.pending)
-            .or(interrupt);
-        let pending = stopped_by.map(|error| error.into_value(py).into_any());
-        let records = report.history.iter().map(record_tuple).collect();
-        Ok((records, report.stopped_early, report.restored_epoch, pending))
     }
 }
