@@ -431,20 +431,17 @@ impl<T: Real> Network<T> {
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
     ) -> Result<(f64, Option<f64>)> {
-        // Chunk means weighted by their share of the examples: a plain sum
-        // of costs could overflow where their mean does not.
-        let mut cost = 0.0;
+        let mut cost = WeightedMean::new(inputs.nrows());
         let mut metric_sum = MetricSum::default();
-        let examples = inputs.nrows() as f64;
         self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
             let rows = range.len();
-            cost += self.batch_cost(workspace, rows)? * (rows as f64 / examples);
+            cost.add(self.batch_cost(workspace, rows)?, rows);
             if let Some(metric) = metric {
                 metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
             }
             Ok(())
         })?;
-        Ok((cost + self.penalty()?, metric.map(|_| metric_sum.value())))
+        Ok((cost.mean() + self.penalty()?, metric.map(|_| metric_sum.value())))
     }
 
     /// The training cost (1/m) Σ C_i + Σ R(W) over the given examples.
@@ -680,6 +677,44 @@ fn check_outputs_finite<T: Real>(outputs: ArrayView2<T>, first_example: usize) -
                 T::NAME
             ),
         )),
+    }
+}
+
+/// The mean cost per example over many examples (an epoch, or evaluation
+/// chunks), from batch means weighted by their sizes. The plain weighted sum is kept for exactness; a copy scaled
+/// by the epoch's size stands in when costs near the top of the float64
+/// range make the sum overflow.
+struct WeightedMean {
+    sum: f64,
+    scaled_sum: f64,
+    seen: usize,
+    examples: usize,
+}
+
+impl WeightedMean {
+    fn new(examples: usize) -> Self {
+        WeightedMean {
+            sum: 0.0,
+            scaled_sum: 0.0,
+            seen: 0,
+            examples,
+        }
+    }
+
+    fn add(&mut self, batch_mean: f64, rows: usize) {
+        self.sum += batch_mean * rows as f64;
+        self.scaled_sum += batch_mean * (rows as f64 / self.examples as f64);
+        self.seen += rows;
+    }
+
+    /// The mean over the examples seen so far.
+    fn mean(&self) -> f64 {
+        let mean = self.sum / self.seen as f64;
+        if mean.is_finite() {
+            mean
+        } else {
+            self.scaled_sum * (self.examples as f64 / self.seen as f64)
+        }
     }
 }
 

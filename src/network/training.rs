@@ -2,7 +2,7 @@
 //! and optionally stop early when the monitored cost stops improving.
 
 use super::workspace::Workspace;
-use super::{Network, Parameters};
+use super::{Network, Parameters, WeightedMean};
 use crate::error::{require_non_negative, require_positive, Error, Result};
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
@@ -237,7 +237,7 @@ impl<T: Real> Network<T> {
             // restored checkpoint shuffles exactly as the original run would.
             order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
             order.shuffle(&mut self.rng);
-            let mut cost = EpochMean::new(examples);
+            let mut cost = WeightedMean::new(examples);
             let mut metric_sum = MetricSum::default();
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
                 let batch = batch_index + 1;
@@ -407,42 +407,4 @@ fn as_flat<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
         *array = array.as_standard_layout().into_owned();
     }
     array.as_slice_mut().unwrap_or_default()
-}
-
-/// The mean cost per example over an epoch, from batch means weighted by
-/// their sizes. The plain weighted sum is kept for exactness; a copy scaled
-/// by the epoch's size stands in when costs near the top of the float64
-/// range make the sum overflow.
-struct EpochMean {
-    sum: f64,
-    scaled_sum: f64,
-    seen: usize,
-    examples: usize,
-}
-
-impl EpochMean {
-    fn new(examples: usize) -> Self {
-        EpochMean {
-            sum: 0.0,
-            scaled_sum: 0.0,
-            seen: 0,
-            examples,
-        }
-    }
-
-    fn add(&mut self, batch_mean: f64, rows: usize) {
-        self.sum += batch_mean * rows as f64;
-        self.scaled_sum += batch_mean * (rows as f64 / self.examples as f64);
-        self.seen += rows;
-    }
-
-    /// The mean over the examples seen so far.
-    fn mean(&self) -> f64 {
-        let mean = self.sum / self.seen as f64;
-        if mean.is_finite() {
-            mean
-        } else {
-            self.scaled_sum * (self.examples as f64 / self.seen as f64)
-        }
-    }
 }
