@@ -47,7 +47,7 @@ pub(crate) fn as_batch<'a>(
         n => {
             return Err(Error::value(
                 argument,
-                format!("expected a 1-D vector or a 2-D array (examples × values), got a {n}-D array"),
+                format!("expected a 1-D vector or a 2-D array (examples × values), got an array of {n} dimensions"),
             ))
         }
     };
@@ -65,15 +65,29 @@ pub(crate) fn as_batch<'a>(
 /// A 2-D (examples × values) array; shape and value checks are the engine's.
 pub(crate) fn as_matrix<'a, A>(values: &'a ArrayViewD<'a, A>, argument: &str) -> Result<ArrayView2<'a, A>, Error> {
     values.view().into_dimensionality::<Ix2>().map_err(|_| {
+        let ndim = values.ndim();
         Error::value(
             argument,
             format!(
-                "expected a 2-D array (examples × values), got a {}-D array of shape {:?}",
-                values.ndim(),
-                values.shape()
+                "expected a 2-D array (examples × values), got a {ndim}-D array of shape {:?}{}",
+                values.shape(),
+                reshape_hint(argument, ndim)
             ),
         )
     })
+}
+
+/// The usual fix for an array of the wrong rank, as a user would write it.
+fn reshape_hint(argument: &str, ndim: usize) -> &'static str {
+    match (argument, ndim) {
+        ("targets", 1) => {
+            "; one-hot encode class labels with np.eye(classes)[labels], or pass one value per example \
+             as targets.reshape(-1, 1)"
+        }
+        (_, 0) => "; pass a 2-D array with one example per row",
+        (_, 1) => "; pass a single example as x.reshape(1, -1)",
+        _ => "; flatten each example with x.reshape(len(x), -1)",
+    }
 }
 
 /// Returns a batch result in the caller's layout: a vector in, a vector out.

@@ -59,10 +59,25 @@ impl ErrorMetric {
         }
     }
 
+    /// The argmax of a single column is always 0, so PercentCorrect would
+    /// report 1.0 whatever the predictions: refused rather than misleading.
+    pub fn check_columns(&self, columns: usize, argument: &str) -> Result<()> {
+        if matches!(self, ErrorMetric::PercentCorrect) && columns == 1 {
+            return Err(Error::value(
+                argument,
+                "PercentCorrect compares the largest entry of each row, which needs at least 2 outputs \
+                 (with one column every row would count as correct); for a binary problem use 2 Softmax \
+                 outputs with one-hot targets, or compare (predictions >= 0.5) == targets yourself",
+            ));
+        }
+        Ok(())
+    }
+
     /// MAPE cannot be computed against a zero target, nor against one that
     /// rounds to zero in the working precision `T`; checked before
     /// training so an epoch never fails halfway.
     pub fn check_targets<T: Real>(&self, targets: ArrayView2<f64>, argument: &str) -> Result<()> {
+        self.check_columns(targets.ncols(), argument)?;
         if !matches!(self, ErrorMetric::MeanAbsolutePercentageError) {
             return Ok(());
         }
@@ -133,6 +148,7 @@ impl ErrorMetric {
         if predictions.is_empty() {
             return Err(Error::value("predictions", "expected at least one example"));
         }
+        self.check_columns(predictions.ncols(), "predictions")?;
         Ok(self.accumulate(predictions, targets)?.value())
     }
 }
@@ -174,6 +190,20 @@ mod tests {
             ErrorMetric::PercentCorrect.compute(p.view(), t.view()).unwrap(),
             2.0 / 3.0
         );
+    }
+
+    #[test]
+    fn percent_correct_refuses_a_single_column() {
+        let single = array![[0.2], [0.9]];
+        assert!(ErrorMetric::PercentCorrect
+            .compute(single.view(), single.view())
+            .is_err());
+        assert!(ErrorMetric::PercentCorrect
+            .check_targets::<f64>(single.view(), "targets")
+            .is_err());
+        assert!(ErrorMetric::MeanAbsolutePercentageError
+            .compute(single.view(), single.view())
+            .is_ok());
     }
 
     #[test]

@@ -197,9 +197,14 @@ impl<T: Real> Network<T> {
             return Err(Error::value(
                 targets_name,
                 format!(
-                    "expected {} values per example (the output layer's nodes), got {}",
+                    "expected {} values per example (the output layer's nodes), got {}{}",
                     self.outputs(),
-                    targets.ncols()
+                    targets.ncols(),
+                    if targets.ncols() == 1 && self.cost.is_cross_entropy() {
+                        format!("; one-hot encode class labels with np.eye({})[labels]", self.outputs())
+                    } else {
+                        String::new()
+                    }
                 ),
             ));
         }

@@ -205,20 +205,6 @@ def test_train_fits_the_normalizer_on_the_training_inputs(rng):
     )
 
 
-def test_each_train_call_refits_the_normalizer(rng):
-    normalizer = ZScore()
-    network, _ = build_network([3, 4, 2], normalizer=normalizer)
-    first = rng.normal(size=(10, 3))
-    second = rng.normal(size=(10, 3)) * 50 + 9
-    network.train(first, rng.normal(size=(10, 2)), 1, 5, verbose=False)
-    network.train(second, rng.normal(size=(10, 2)), 1, 5, verbose=False)
-    np.testing.assert_allclose(
-        normalizer.transform(first),
-        ref.z_score_transform(first, *ref.z_score_fit(second)),
-        rtol=1e-12,
-    )
-
-
 def test_training_uses_normalised_inputs(rng):
     """One full-batch gradient-descent step on ZScore-normalised inputs."""
     network, spec = build_network([3, 4, 2], "Tanh", normalizer=ZScore())

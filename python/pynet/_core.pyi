@@ -141,6 +141,7 @@ class Network:
         epochs: int,
         mini_batch_size: int,
         normalizer: Optional[Normalizer] = None,
+        fit_normalizer: bool = False,
         metric: Optional[Any] = None,
         validation: Optional[tuple[_Inputs, _F64]] = None,
         early_stopping: Optional[EarlyStopping] = None,

@@ -72,12 +72,20 @@ class Progress:
         self.epoch_started = now
         self.epochs_done = epoch
 
-    def finish(self, history: History) -> None:
+    def finish(self, history: History, stopped_by: Optional[BaseException] = None) -> None:
+        """The summary line; `stopped_by` is what ended training before its
+        last epoch (Ctrl-C, a divergence, a user's exception), if anything."""
         total = time.perf_counter() - self.started
         if self.interactive:
             self.stream.write("\r\x1b[K")
         note = ", stopped early" if history.stopped_early else ""
         if history.restored_epoch is not None:
             note += f", restored the parameters of epoch {history.restored_epoch}"
-        self.stream.write(f"Trained {len(history)} epoch(s) in {_duration(total)}{note}\n")
+        if isinstance(stopped_by, KeyboardInterrupt):
+            lead = f"Interrupted (Ctrl-C) after {len(history)} complete epoch(s)"
+        elif stopped_by is not None:
+            lead = f"Stopped by {type(stopped_by).__name__} after {len(history)} complete epoch(s)"
+        else:
+            lead = f"Trained {len(history)} epoch(s)"
+        self.stream.write(f"{lead} in {_duration(total)}{note}\n")
         self.stream.flush()

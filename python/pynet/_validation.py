@@ -82,9 +82,16 @@ def instance(value: Any, expected: type, name: str, *, optional: bool = False) -
     if value is None and optional:
         return None
     if not isinstance(value, expected):
-        kind = f"a {expected.__name__} or None" if optional else f"a {expected.__name__}"
+        kind = f"{article(expected.__name__)} {expected.__name__}"
+        if optional:
+            kind += " or None"
         raise TypeError(f"{name}: expected {kind}. Received: {type(value).__name__}")
     return value
+
+
+def article(noun: str) -> str:
+    """The indefinite article for a class name ("an Optimizer", "a DenseLayer")."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def native(component: Any, name: str) -> Any:

@@ -16,7 +16,7 @@ from ._component import engine_component, is_builtin
 from ._progress import Progress
 from ._validation import float_array, input_array, instance, integer, native
 from .callbacks import EarlyStopping, EpochRecord, History
-from .error_metrics import ErrorMetric
+from .error_metrics import ErrorMetric, PercentCorrect
 from .layers import DenseLayer, DenseOutputLayer, InputLayer
 from .normalizers import Normalizer
 from .optimizers import Optimizer
@@ -87,6 +87,12 @@ class NeuralNetwork:
         instance(output_layer, DenseOutputLayer, "output_layer")
         instance(optimizer, Optimizer, "optimizer")
         instance(error_metric, ErrorMetric, "error_metric", optional=True)
+        if isinstance(error_metric, PercentCorrect) and output_layer.nodes == 1:
+            raise ValueError(
+                "error_metric: PercentCorrect compares the largest output of each example, which needs at "
+                "least 2 output nodes (with one, every example would count as correct); for a binary problem "
+                "use 2 Softmax outputs with one-hot targets"
+            )
         if seed is None:
             seed = secrets.randbits(63)
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
@@ -179,8 +185,16 @@ class NeuralNetwork:
         *,
         validation_data: Optional[tuple[Any, Any]] = None,
         early_stopping: Optional[EarlyStopping] = None,
+        fit_normalizer: Optional[bool] = None,
     ) -> History:
-        """Fits the input normalizer (if any) on ``inputs``, then trains.
+        """Trains the network on ``inputs`` and ``targets``.
+
+        The input layer's normalizer (if any) is fitted on ``inputs`` when it
+        has not been fitted yet (the first ``train`` of a new network) and
+        kept afterwards: a second call, a chunk of a larger data set or
+        fine-tuning on new data trains under the same input scaling.
+        ``fit_normalizer=True`` re-fits it on these ``inputs``;
+        ``fit_normalizer=False`` requires an existing fit.
 
         Each epoch shuffles the examples and walks them in mini-batches of
         ``mini_batch_size`` (the last may be smaller); each mini-batch is one
@@ -197,6 +211,9 @@ class NeuralNetwork:
                 epoch otherwise) and a summary.
             validation_data: ``(inputs, targets)`` evaluated after every epoch.
             early_stopping: an ``EarlyStopping`` rule.
+            fit_normalizer: ``None`` (default) fits the normalizer only when
+                it is not fitted yet; ``True`` re-fits it on ``inputs``;
+                ``False`` keeps the current fit.
 
         Returns:
             The ``History`` of the completed epochs (also kept as
@@ -213,8 +230,27 @@ class NeuralNetwork:
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
         if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
             raise TypeError("validation_data: expected a pair (inputs, targets)")
-        custom_normalizer = self._custom_normalizer()
+        normalizer = self._input_layer.normalizer
+        if fit_normalizer is None:
+            refit = normalizer is not None and not normalizer.is_fitted
+        elif isinstance(fit_normalizer, (bool, np.bool_)):
+            refit = bool(fit_normalizer) and normalizer is not None
+        else:
+            raise TypeError(f"fit_normalizer: expected True, False or None. Received: fit_normalizer={fit_normalizer!r}")
+        if normalizer is not None and not refit and not normalizer.is_fitted:
+            raise ValueError(
+                "fit_normalizer: the input layer's normalizer has not been fitted; "
+                "pass fit_normalizer=True or call network.input_layer.normalizer.fit(inputs) first"
+            )
+        custom_normalizer = self._custom_normalizer() if refit else None
         backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
+        step_before = self._core.step
+
+        def restore_custom_normalizer() -> None:
+            if custom_normalizer is not None and backup is not None:
+                custom_normalizer.__dict__.clear()
+                custom_normalizer.__dict__.update(backup)
+
         try:
             if custom_normalizer is not None:
                 custom_normalizer.fit(float_array(inputs, "inputs"))
@@ -237,20 +273,23 @@ class NeuralNetwork:
                 epochs,
                 mini_batch_size,
                 self._normalizer_core(),
+                refit,
                 None if self._error_metric is None else engine_component(self._error_metric),
                 validation,
                 None if early_stopping is None else early_stopping._core,
                 progress.on_batch if progress else None,
                 progress.on_epoch if progress else None,
             )
-        except (ValueError, TypeError):
-            if custom_normalizer is not None and backup is not None:
-                custom_normalizer.__dict__.update(backup)
+        except BaseException:
+            restore_custom_normalizer()
             raise
+        if self._core.step == step_before:
+            # Stopped before its first update: the parameters never saw the new fit.
+            restore_custom_normalizer()
         history = History([EpochRecord(*record) for record in records], stopped_early, restored_epoch)
         self.history = history
         if progress is not None:
-            progress.finish(history)
+            progress.finish(history, pending)
         if pending is not None:
             pending.history = history
             raise pending
@@ -264,11 +303,30 @@ class NeuralNetwork:
     def evaluate(self, predictions: Any, targets: Any) -> float:
         """The error metric of ``predictions`` against ``targets``.
 
+        Unlike Keras's ``model.evaluate(x, y)``, this takes the network's
+        predictions: ``network.evaluate(network.predict(x), y)``.
+
+        Args:
+            predictions: ``(examples, output nodes)``, e.g. from ``predict``.
+            targets: ``(examples, output nodes)``.
+
         Raises:
-            ValueError: if the network has no error metric.
+            ValueError: if the network has no error metric, if the shapes do
+                not match, or if ``predictions`` look like inputs.
         """
         if self._error_metric is None:
             raise ValueError("error_metric: this network was built without an ErrorMetric, so it cannot evaluate")
+        try:
+            shape = np.shape(predictions)
+        except ValueError:  # ragged: the metric says what is wrong with it
+            shape = ()
+        width = int(np.prod(shape[1:])) if len(shape) >= 2 else None
+        if width == self._input_layer.nodes and width != self._output_layer.nodes:
+            raise ValueError(
+                f"predictions: evaluate takes the network's predictions, and these have {width} values per "
+                f"example, the input layer's nodes (the output layer has {self._output_layer.nodes}); "
+                "call network.evaluate(network.predict(x), y)"
+            )
         return self._error_metric.compute(predictions, targets)
 
     def compute_cost(self, inputs: Any, targets: Any) -> float:

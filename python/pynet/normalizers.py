@@ -3,13 +3,20 @@
 ``fit(X)`` learns statistics from inputs (one example per row),
 ``transform(X)`` applies them and ``undo(X)`` inverts ``transform``.
 Calling ``transform`` or ``undo`` before ``fit`` raises ValueError.
-A network fits its input layer's normalizer at the start of ``train`` and
-applies it, batch by batch, in ``train`` and ``predict``.
+
+A network fits its input layer's normalizer on the inputs of its first
+``train`` call (or of the first call after which it is still unfitted) and
+keeps that fit afterwards, so continuing training, fine-tuning on new data
+or training in chunks never changes the scaling under trained weights;
+``train(..., fit_normalizer=True)`` asks for a re-fit. The fit is applied,
+batch by batch, in ``train``, ``predict``, ``compute_cost`` and
+``compute_gradients``, and saved with the network.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any
 
 import numpy as np
@@ -25,10 +32,34 @@ __all__ = ["DecimalScaling", "MinMax", "Normalizer", "ZScore"]
 class Normalizer(abc.ABC):
     """Base class of normalizers.
 
-    A subclass of your own works in a network: ``train`` calls ``fit`` on the
-    training inputs and ``transform`` on whole input arrays (which makes one
-    transformed copy per call), ``predict`` calls ``transform``.
+    A subclass of your own works in a network: the first ``train`` calls
+    ``fit`` on the training inputs (later ones only with
+    ``fit_normalizer=True``), and ``train`` and ``predict`` call
+    ``transform`` on whole input arrays (one transformed copy per call).
+    ``is_fitted`` becomes true once the subclass's ``fit`` has returned.
+
+    Shapes:
+        ``fit``, ``transform`` and ``undo`` take ``(examples, features)``;
+        ``transform`` and ``undo`` return the same shape.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fit = cls.__dict__.get("fit")
+        if fit is not None and not getattr(fit, "__isabstractmethod__", False):
+            # Wrapped so that a network knows whether it may keep the fit,
+            # whatever the subclass stores.
+            @functools.wraps(fit)
+            def fit_and_mark(self: Normalizer, X: Any) -> None:
+                fit(self, X)
+                self._pynet_fitted = True
+
+            cls.fit = fit_and_mark  # type: ignore[method-assign]
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether ``fit`` has been called."""
+        return bool(getattr(self, "_pynet_fitted", False))
 
     @abc.abstractmethod
     def fit(self, X: Any) -> None:

@@ -461,7 +461,7 @@ fn as_columns<'a>(values: &'a ArrayViewD<'a, f64>) -> Result<ArrayView2<'a, f64>
         n => {
             return Err(Error::value(
                 "X",
-                format!("expected a 1-D or 2-D array, got a {n}-D array"),
+                format!("expected a 1-D or 2-D array, got an array of {n} dimensions"),
             ))
         }
     }

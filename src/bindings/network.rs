@@ -388,7 +388,7 @@ impl PyNetwork {
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
-    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None))]
+    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
         &self,
@@ -398,6 +398,7 @@ impl PyNetwork {
         epochs: i64,
         mini_batch_size: i64,
         normalizer: Option<Bound<'py, PyNormalizer>>,
+        fit_normalizer: bool,
         metric: Option<Bound<'py, PyAny>>,
         validation: Option<(InputArray<'py>, PyReadonlyArrayDyn<'py, f64>)>,
         early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
@@ -431,6 +432,7 @@ impl PyNetwork {
             };
             let mut guard = self.write(py);
             let engine = &mut *guard;
+            let step_before = with_engine!(&*engine, network => network.step);
             let (outcome, interrupt) = run_released(py, &stop, || {
                 let mut options = TrainOptions {
                     epochs,
@@ -441,8 +443,18 @@ impl PyNetwork {
                     early_stopping,
                 };
                 with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
-                if let Some(normalizer) = fitted.as_mut() {
-                    normalizer.fit(inputs)?;
+                match fitted.as_mut() {
+                    Some(normalizer) if fit_normalizer => normalizer.fit(inputs)?,
+                    // Continuing training keeps the scaling the weights were trained under.
+                    Some(normalizer) => {
+                        normalizer.fitted().map_err(|_| {
+                            Error::value(
+                                "fit_normalizer",
+                                "the input layer's normalizer has not been fitted; pass fit_normalizer=True or call normalizer.fit(inputs) first",
+                            )
+                        })?;
+                    }
+                    None => {}
                 }
                 options.normalizer = fitted.as_ref();
                 with_engine!(&*engine, network => {
@@ -451,6 +463,8 @@ impl PyNetwork {
                     // inputs need their range checked against the precision.
                     if options.normalizer.is_none() {
                         network.check_normalized_range(inputs, None, "inputs")?;
+                    } else if !fit_normalizer {
+                        network.check_normalized_range(inputs, options.normalizer, "inputs")?;
                     }
                     if let Some((validation_inputs, _)) = options.validation {
                         network.check_normalized_range(validation_inputs, options.normalizer, "validation_data")?;
@@ -461,7 +475,10 @@ impl PyNetwork {
             });
             // A failed check leaves everything untouched, the normalizer included.
             let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
-            if let (Some(normalizer), Some(fitted)) = (normalizer, fitted) {
+            // The new fit belongs to the parameters once one update used it; a run
+            // stopped before its first update leaves the old fit with the old parameters.
+            let updated = with_engine!(&*engine, network => network.step) != step_before;
+            if let (Some(normalizer), Some(fitted), true) = (normalizer, fitted, fit_normalizer && updated) {
                 normalizer.borrow_mut().inner = fitted;
             }
             let report = training.map_err(|e| self.errors.to_py_err(e))?;
