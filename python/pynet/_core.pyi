@@ -1,6 +1,7 @@
 """Type stubs for pynet's compiled engine (``pynet._core``)."""
 
-from typing import Any, Callable, Optional, Union, final
+from collections.abc import Callable
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,7 @@ __all__ = [
 
 _F64 = NDArray[np.float64]
 # Network inputs the engine reads in place (anything else is converted to float64 first).
-_Inputs = Union[NDArray[np.float64], NDArray[np.float32], NDArray[np.uint8]]
+_Inputs = NDArray[np.float64] | NDArray[np.float32] | NDArray[np.uint8]
 
 @final
 class Activation:
@@ -79,11 +80,11 @@ class Normalizer:
     def get_state(self) -> dict[str, Any]: ...
     def set_state(
         self,
-        exponent: Optional[int] = None,
-        minimum: Optional[_F64] = None,
-        maximum: Optional[_F64] = None,
-        mean: Optional[_F64] = None,
-        std: Optional[_F64] = None,
+        exponent: int | None = None,
+        minimum: _F64 | None = None,
+        maximum: _F64 | None = None,
+        mean: _F64 | None = None,
+        std: _F64 | None = None,
     ) -> None: ...
     def fit(self, x: _F64) -> None: ...
     def transform(self, x: _F64) -> _F64: ...
@@ -109,8 +110,8 @@ class EarlyStopping:
     def monitor(self) -> str: ...
 
 # A built-in component, or a user's object with the documented methods.
-_LayerSpec = tuple[int, Any, Optional[Any]]
-_Record = tuple[int, float, Optional[float], Optional[float], Optional[float]]
+_LayerSpec = tuple[int, Any, Any | None]
+_Record = tuple[int, float, float | None, float | None, float | None]
 _Pair = tuple[NDArray[Any], NDArray[Any]]
 
 @final
@@ -140,22 +141,24 @@ class Network:
         targets: _F64,
         epochs: int,
         mini_batch_size: int,
-        normalizer: Optional[Normalizer] = None,
+        normalizer: Normalizer | None = None,
         fit_normalizer: bool = False,
-        metric: Optional[Any] = None,
-        validation: Optional[tuple[_Inputs, _F64]] = None,
-        early_stopping: Optional[EarlyStopping] = None,
-        on_batch: Optional[Callable[[int, int, int, int, float], Any]] = None,
-        on_epoch: Optional[Callable[..., Any]] = None,
-    ) -> tuple[list[_Record], bool, Optional[int], Optional[BaseException]]: ...
-    def predict(self, inputs: _Inputs, normalizer: Optional[Normalizer] = None) -> NDArray[Any]: ...
-    def compute_cost(self, inputs: _Inputs, targets: _F64, normalizer: Optional[Normalizer] = None) -> float: ...
+        metric: Any | None = None,
+        validation: tuple[_Inputs, _F64] | None = None,
+        early_stopping: EarlyStopping | None = None,
+        on_batch: Callable[[int, int, int, int, float], Any] | None = None,
+        on_epoch: Callable[..., Any] | None = None,
+    ) -> tuple[list[_Record], bool, int | None, BaseException | None]: ...
+    def predict(self, inputs: _Inputs, normalizer: Normalizer | None = None) -> NDArray[Any]: ...
+    def compute_cost(self, inputs: _Inputs, targets: _F64, normalizer: Normalizer | None = None) -> float: ...
     def compute_gradients(
-        self, inputs: _Inputs, targets: _F64, normalizer: Optional[Normalizer] = None
+        self, inputs: _Inputs, targets: _F64, normalizer: Normalizer | None = None
     ) -> list[_Pair]: ...
     def get_parameters(self) -> list[_Pair]: ...
     def set_parameters(self, parameters: list[_Pair]) -> None: ...
-    def get_optimizer_state(self) -> tuple[int, list[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]]]: ...
+    def get_optimizer_state(
+        self,
+    ) -> tuple[int, list[tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]]]: ...
     def set_optimizer_state(self, step: int, moments: list[tuple[_F64, _F64, _F64, _F64]]) -> None: ...
     def get_rng_state(self) -> tuple[bytes, int, int]: ...
     def set_rng_state(self, key: bytes, stream: int, word_pos: int) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Optional, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .callbacks import History
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
+    minutes, seconds = divmod(round(seconds), 60)
     return f"{minutes}m{seconds:02d}s"
 
 
@@ -56,15 +56,16 @@ class Progress:
         self,
         epoch: int,
         cost: float,
-        metric: Optional[float] = None,
-        val_cost: Optional[float] = None,
-        val_metric: Optional[float] = None,
+        metric: float | None = None,
+        val_cost: float | None = None,
+        val_metric: float | None = None,
     ) -> None:
         now = time.perf_counter()
         figures = [f"cost {cost:.4f}"]
         figures += [f"{name} {value:.4f}" for name, value in
                     (("metric", metric), ("val_cost", val_cost), ("val_metric", val_metric)) if value is not None]
-        line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  {'  '.join(figures)}  {_duration(now - self.epoch_started)}"
+        took = _duration(now - self.epoch_started)
+        line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  {'  '.join(figures)}  {took}"
         prefix = "\r" if self.interactive else ""
         suffix = "\x1b[K\n" if self.interactive else "\n"
         self.stream.write(prefix + line + suffix)
@@ -72,7 +73,7 @@ class Progress:
         self.epoch_started = now
         self.epochs_done = epoch
 
-    def finish(self, history: History, stopped_by: Optional[BaseException] = None) -> None:
+    def finish(self, history: History, stopped_by: BaseException | None = None) -> None:
         """The summary line; `stopped_by` is what ended training before its
         last epoch (Ctrl-C, a divergence, a user's exception), if anything."""
         total = time.perf_counter() - self.started

@@ -22,7 +22,9 @@ def real(value: Any, name: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{name}: expected a finite number, got one beyond the float64 range (about 1.8e308)") from None
+        raise ValueError(
+            f"{name}: expected a finite number, got one beyond the float64 range (about 1.8e308)"
+        ) from None
 
 
 def integer(value: Any, name: str) -> int:

@@ -1,10 +1,16 @@
-"""Activation functions.
+"""Activation functions: the non-linearity ``A = f(Z)`` of a dense layer.
 
 Every activation has ``compute(v)`` and ``derivative(v)``. ``v`` is one
-example (a 1-D vector) or a batch (2-D, one example per row).
+example (a 1-D vector of ``n`` values) or a batch (a 2-D array ``(m, n)``,
+one example per row). ``compute`` returns an array of the same shape.
 ``derivative`` returns the Jacobian of ``compute``: ``(n, n)`` for a vector,
-``(m, n, n)`` for a batch; it is diagonal for every activation but Softmax.
+``(m, n, n)`` for a batch (one matrix per example); it is diagonal for every
+activation but Softmax. Training never builds these matrices: the engine
+uses the element-wise derivative (and, for Softmax, a Jacobian-vector
+product per row).
+
 The formulas live in the Rust engine; these classes describe and delegate.
+Every concrete class here is an ``ActivationFunc``.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ __all__ = [
     "BinaryStep",
     "Linear",
     "ReLU",
-    "Sigmoid",
     "SiLU",
+    "Sigmoid",
     "Softmax",
     "Softplus",
     "Tanh",
@@ -39,16 +45,45 @@ class ActivationFunc(abc.ABC):
     ``derivative`` for a batch ``(m, n)``; ``derivative`` may return the
     element-wise derivative ``(m, n)`` or the Jacobians ``(m, n, n)``. The
     engine calls them once per mini-batch (the GIL is taken for the call),
-    so such a network trains more slowly than one of built-ins.
+    so such a network trains more slowly than one of built-ins. A network
+    with a custom component cannot be saved.
+
+    Input shape:
+        ``(n,)`` for one example or ``(m, n)`` for a batch of ``m``.
+
+    Output shape:
+        ``compute``: the shape of the input. ``derivative``: ``(n, n)`` for
+        one example, ``(m, n, n)`` for a batch (the built-ins; a custom
+        ``derivative`` may return ``(m, n)`` instead).
+
+    Raises:
+        TypeError: if ``v`` is not an array of real numbers (built-ins).
+        ValueError: if ``v`` is empty, has more than two dimensions, or
+            holds NaN or infinite values, or (``derivative``) if the
+            Jacobians would hold more than 2^27 values (built-ins).
     """
 
     @abc.abstractmethod
     def compute(self, v: Any) -> NDArray[np.float64]:
-        """The activation of a vector, or of each row of a batch."""
+        """The activation of a vector, or of each row of a batch.
+
+        Args:
+            v: ``(n,)`` or ``(m, n)`` array-like of finite real numbers.
+
+        Returns:
+            An array of the shape of ``v``.
+        """
 
     @abc.abstractmethod
     def derivative(self, v: Any) -> NDArray[np.float64]:
-        """The Jacobian of ``compute`` at a vector (or at each row of a batch)."""
+        """The Jacobian of ``compute`` at a vector (or at each row of a batch).
+
+        Args:
+            v: ``(n,)`` or ``(m, n)`` array-like of finite real numbers.
+
+        Returns:
+            ``(n, n)`` for a vector, ``(m, n, n)`` for a batch.
+        """
 
 
 class _BuiltinActivation(BuiltinComponent, ActivationFunc):
@@ -67,21 +102,66 @@ class _BuiltinActivation(BuiltinComponent, ActivationFunc):
 
 
 class BinaryStep(_BuiltinActivation):
-    """``1 if x >= 0 else 0``; its derivative is 0 everywhere."""
+    """Heaviside step: 1 for non-negative inputs, 0 for negative ones.
+
+    ``f(x) = 1 if x >= 0 else 0``, element by element. The derivative is
+    taken as 0 everywhere (also at 0), so no gradient flows through this
+    activation: a layer that uses it does not learn from the layers after it.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input. ``derivative``: ``(n, n)`` or
+        ``(m, n, n)``, all zeros.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """
 
 
 class Linear(_BuiltinActivation):
-    """The identity ``x``."""
+    """The identity: the output is the pre-activation unchanged.
+
+    ``f(x) = x``, with derivative 1. The usual output activation for
+    regression (with ``MeanSquaredError``, ``MeanAbsoluteError``, ``Huber``
+    or ``LogCosh``).
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input. ``derivative``: identity matrices,
+        ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """
 
 
 class ReLU(_BuiltinActivation):
-    """Rectified linear unit: ``x if x > 0 else leak * x``.
+    """Rectified linear unit, optionally leaky.
+
+    ``f(x) = x`` for ``x > 0`` and ``leak * x`` otherwise; the derivative is
+    1 for ``x > 0`` and ``leak`` otherwise (also at 0). ``ReLU()`` is the
+    plain ReLU, ``ReLU(0.01)`` the leaky ReLU of the MNIST example (Keras's
+    ``LeakyReLU(negative_slope=0.01)``).
 
     Args:
-        leak: slope for non-positive inputs, ``>= 0`` (0 gives the plain
-            ReLU, 0.01 a common leaky ReLU).
+        leak: slope for non-positive inputs, a finite number ``>= 0``
+            (default 0). Values above 1 are allowed but unusual.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input. ``derivative``: diagonal
+        ``(n, n)`` or ``(m, n, n)``.
 
     Raises:
+        TypeError: if ``leak`` is not a real number.
         ValueError: if ``leak`` is negative or not finite.
     """
 
@@ -97,20 +177,105 @@ class ReLU(_BuiltinActivation):
 
 
 class Sigmoid(_BuiltinActivation):
-    """Logistic ``1 / (1 + e^-x)``, evaluated without overflow."""
+    """Logistic sigmoid, squashing every value into (0, 1).
+
+    ``s(x) = 1 / (1 + e^(-x))``, evaluated in a form that never overflows for
+    large negative ``x``; the derivative is ``s(x) * (1 - s(x))``. For binary
+    classification a single Sigmoid output trained with ``MeanSquaredError``
+    works today (a ``BinaryCrossEntropy`` cost is planned).
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input, every value in [0, 1].
+        ``derivative``: diagonal ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """
 
 
 class SiLU(_BuiltinActivation):
-    """Sigmoid-weighted linear unit ``x * sigmoid(x)``."""
+    """Sigmoid-weighted linear unit (also called swish).
+
+    ``f(x) = x * s(x)`` with ``s`` the logistic sigmoid; the derivative is
+    ``s(x) + x * s(x) * (1 - s(x))``.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input. ``derivative``: diagonal
+        ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """
 
 
 class Softmax(_BuiltinActivation):
-    """``e^(x - max x) / sum(e^(x - max x))`` per example (rows sum to 1)."""
+    """Softmax: turns each example's values into probabilities.
+
+    For one example ``x`` of ``n`` values, output ``i`` is ``e^(x_i - max x)``
+    divided by the sum of ``e^(x_j - max x)`` over all ``j``; subtracting the
+    maximum keeps the exponentials finite without changing the result. Each
+    row of the output is positive and sums to 1. Unlike the other
+    activations it is not element-wise: its Jacobian is
+    ``diag(s) - s sᵀ`` for the output ``s``. Followed by ``CrossEntropy`` the
+    network back-propagates the fused gradient ``s - t``.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``; rows are independent.
+
+    Output shape:
+        ``compute``: same as the input, each row summing to 1.
+        ``derivative``: a full (not diagonal) ``(n, n)``, or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions; from
+            ``derivative`` also when the Jacobians would hold more than
+            2^27 values.
+    """
 
 
 class Softplus(_BuiltinActivation):
-    """``log(1 + e^x)``, evaluated without overflow; its derivative is the sigmoid."""
+    """Softplus, a smooth approximation of ReLU.
+
+    ``f(x) = log(1 + e^x)``, evaluated in a form that stays finite for large
+    ``x`` (where it approaches ``x``); the derivative is the logistic
+    sigmoid ``1 / (1 + e^(-x))``.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input, every value ``>= 0``.
+        ``derivative``: diagonal ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """
 
 
 class Tanh(_BuiltinActivation):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent, squashing every value into (-1, 1).
+
+    ``f(x) = tanh(x) = (e^x - e^(-x)) / (e^x + e^(-x))``; the derivative is
+    ``1 - tanh(x)²``.
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input, every value in [-1, 1].
+        ``derivative``: diagonal ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        ValueError: from ``compute``/``derivative`` for empty, NaN or
+            infinite input, or input with more than two dimensions.
+    """

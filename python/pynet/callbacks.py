@@ -2,12 +2,16 @@
 
 ``train`` returns a ``History``: one ``EpochRecord`` per completed epoch.
 ``EarlyStopping`` ends training when the monitored cost stops improving.
+These are the only callbacks today: there is no general callback list as
+in Keras's ``fit(callbacks=[...])``; ``train`` takes ``early_stopping=``
+and ``validation_data=`` keywords instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Optional, Sequence, overload
+from typing import Any, overload
 
 from . import _core
 from ._validation import integer, real
@@ -17,7 +21,7 @@ __all__ = ["EarlyStopping", "EpochRecord", "History"]
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """One epoch of training.
+    """One epoch of training (an immutable record).
 
     Attributes:
         epoch: the epoch number, from 1 (counting within one ``train`` call).
@@ -32,13 +36,22 @@ class EpochRecord:
 
     epoch: int
     cost: float
-    metric: Optional[float] = None
-    val_cost: Optional[float] = None
-    val_metric: Optional[float] = None
+    metric: float | None = None
+    val_cost: float | None = None
+    val_metric: float | None = None
 
 
 class History(Sequence[EpochRecord]):
     """The per-epoch records of one ``train`` call; a read-only list.
+
+    Keras's ``History.history`` dict is ``to_dict()`` here. ``train`` returns
+    it and also keeps it as ``network.history``; after Ctrl-C the
+    ``KeyboardInterrupt`` carries it as ``error.history``.
+
+    Args:
+        records: the ``EpochRecord`` of each completed epoch, in order.
+        stopped_early: whether ``EarlyStopping`` ended training.
+        restored_epoch: the epoch whose parameters were put back, or ``None``.
 
     Attributes:
         stopped_early: ``True`` when ``EarlyStopping`` ended training before
@@ -51,7 +64,7 @@ class History(Sequence[EpochRecord]):
         self,
         records: Sequence[EpochRecord] = (),
         stopped_early: bool = False,
-        restored_epoch: Optional[int] = None,
+        restored_epoch: int | None = None,
     ) -> None:
         self._records = list(records)
         self.stopped_early = stopped_early
@@ -90,16 +103,33 @@ class EarlyStopping:
     """Stop training when the monitored cost stops improving.
 
     After each epoch the monitored cost is compared with the best so far; an
-    epoch improves on it when it is lower by more than ``min_delta``. After
-    ``patience`` epochs in a row without improvement training stops.
+    epoch improves on it when ``cost < best - min_delta``. After
+    ``patience`` epochs in a row without improvement training stops and
+    ``History.stopped_early`` is ``True``. Pass it as
+    ``network.train(..., early_stopping=EarlyStopping(...))``; it is Keras's
+    ``EarlyStopping(monitor="val_loss", patience=..., min_delta=...,
+    restore_best_weights=...)``.
 
     Args:
-        patience: epochs without improvement to tolerate, ``>= 0`` (0 and 1
-            both stop at the first epoch that does not improve).
-        min_delta: the smallest decrease that counts as an improvement, ``>= 0``.
+        patience: epochs without improvement to tolerate, an integer
+            ``>= 0`` (0 and 1 both stop at the first epoch that does not
+            improve).
+        min_delta: the smallest decrease that counts as an improvement, a
+            finite number ``>= 0``.
         restore_best: when training ends, put back the parameters of the
-            best epoch (if it was not the last one).
-        monitor: ``"val_cost"`` (needs ``validation_data``) or ``"cost"``.
+            best epoch (if it was not the last one); ``History.restored_epoch``
+            then names it.
+        monitor: ``"val_cost"`` (the cost on ``validation_data``, which
+            ``train`` then requires) or ``"cost"`` (the training cost).
+
+    Raises:
+        TypeError: if ``patience`` is not an integer, ``min_delta`` not a
+            real number, ``restore_best`` not a bool or ``monitor`` not a
+            string.
+        ValueError: if ``patience`` is negative, ``min_delta`` negative or
+            not finite, or ``monitor`` is neither ``"val_cost"`` nor
+            ``"cost"``; ``train`` raises ValueError when ``monitor`` is
+            ``"val_cost"`` and no ``validation_data`` is given.
     """
 
     def __init__(

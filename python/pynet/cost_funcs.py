@@ -1,9 +1,15 @@
-"""Cost functions.
+"""Cost functions: what training minimises (Keras calls them losses).
 
-With prediction ``p``, target ``t`` and ``n`` outputs per example,
-``compute(p, t)`` is the cost of one example (1-D) or the mean cost per
-example of a batch (2-D, one example per row); ``derivative(p, t)`` is the
-gradient with respect to ``p``, per example, in the shape of ``p``.
+With prediction ``p``, target ``t``, difference ``d = p - t`` and ``n``
+outputs per example, ``compute(p, t)`` is the cost of one example (1-D) or
+the mean cost per example of a batch (2-D, one example per row);
+``derivative(p, t)`` is the gradient with respect to ``p``, per example (not
+divided by the number of examples), in the shape of ``p``. Every cost but
+``CrossEntropy`` divides its sum over the outputs by ``n``.
+
+``NeuralNetwork.compute_cost(inputs, targets)`` gives the cost of a whole
+network on data (the mean example cost plus the regularizers' penalties).
+Every concrete class here is a ``CostFunc``.
 """
 
 from __future__ import annotations
@@ -33,16 +39,46 @@ class CostFunc(abc.ABC):
 
     A subclass of your own works in a network: for a batch, ``compute(p, t)``
     returns the mean cost per example and ``derivative(p, t)`` the ``(m, n)``
-    per-example gradients; the engine calls them once per mini-batch.
+    per-example gradients; the engine calls them once per mini-batch. A
+    network with a custom component cannot be saved.
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` (one example) or both ``(m, n)``.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        TypeError: if ``p`` or ``t`` is not an array of real numbers
+            (built-ins).
+        ValueError: if they are empty, differ in shape, have more than two
+            dimensions, hold NaN or infinite values, or the result is beyond
+            the float64 range (built-ins).
     """
 
     @abc.abstractmethod
     def compute(self, p: Any, t: Any) -> float:
-        """The cost of one example, or the mean per example of a batch."""
+        """The cost of one example, or the mean per example of a batch.
+
+        Args:
+            p: predictions, ``(n,)`` or ``(m, n)``.
+            t: targets, the shape of ``p``.
+
+        Returns:
+            The cost, a float.
+        """
 
     @abc.abstractmethod
     def derivative(self, p: Any, t: Any) -> NDArray[np.float64]:
-        """The gradient of the cost with respect to the predictions ``p``."""
+        """The gradient of the cost with respect to the predictions ``p``.
+
+        Args:
+            p: predictions, ``(n,)`` or ``(m, n)``.
+            t: targets, the shape of ``p``.
+
+        Returns:
+            The per-example gradient, in the shape of ``p``.
+        """
 
 
 class _BuiltinCost(BuiltinComponent, CostFunc):
@@ -61,21 +97,60 @@ class _BuiltinCost(BuiltinComponent, CostFunc):
 
 
 class CrossEntropy(_BuiltinCost):
-    """``-sum(t * log(p + 1e-9))``; gradient ``-t / (p + 1e-9)``.
+    """Categorical cross-entropy between predicted probabilities and one-hot targets.
 
-    Predictions must be probabilities (each in [0, 1], summing to 1 per
-    example) and targets one-hot; anything else raises ValueError. After a
-    Softmax output layer the network back-propagates the fused ``s - t``.
+    Per example, the negative sum over the outputs of ``t * log(p + 1e-9)``
+    (not divided by ``n``); the gradient is ``-t / (p + 1e-9)``. The offset
+    1e-9 keeps a zero probability from giving an infinite cost. After a
+    ``Softmax`` output layer (outputs ``s``) the network back-propagates the
+    fused gradient ``s - t`` through both at once: the exact gradient of the
+    cost without the 1e-9 offset, so it differs from the formula above by
+    about 1e-9 relative.
+
+    This is Keras's ``categorical_crossentropy``. Integer class labels must be
+    one-hot encoded first (``np.eye(k)[labels]``); for two classes use a
+    2-unit ``Softmax`` output with one-hot targets.
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``: ``p`` rows are
+        probabilities (each in [0, 1], summing to 1), ``t`` rows one-hot
+        (only 0 and 1, exactly one 1).
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        ValueError: if a row of ``p`` is not a probability distribution, a
+            row of ``t`` is not one-hot, or the shapes differ.
     """
 
 
 class Huber(_BuiltinCost):
-    """Quadratic near the target, linear beyond ``threshold``.
+    """Huber cost: quadratic near the target, linear beyond ``threshold``.
 
-    ``sum(d²/2 if |d| <= δ else δ(|d| - δ/2)) / n`` with ``d = p - t``.
+    With ``δ = threshold``, each output contributes ``d² / 2`` where
+    ``|d| <= δ`` and ``δ * (|d| - δ / 2)`` beyond; the sum is divided by
+    ``n``. The gradient per output is ``d / n`` inside the threshold and
+    ``δ * sign(d) / n`` outside, so large errors pull no harder than δ: less
+    sensitive to outliers than ``MeanSquaredError``.
 
     Args:
-        threshold: δ, ``>= 0``.
+        threshold: δ, a finite number ``>= 0``: errors up to δ count
+            quadratically, larger ones linearly (a δ above every error
+            gives exactly ``MeanSquaredError``; δ = 0 makes the cost
+            identically zero).
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        TypeError: if ``threshold`` is not a real number.
+        ValueError: if ``threshold`` is negative or not finite; from
+            ``compute``/``derivative`` for mismatched shapes or non-finite
+            values.
     """
 
     def __init__(self, threshold: float) -> None:
@@ -90,12 +165,54 @@ class Huber(_BuiltinCost):
 
 
 class LogCosh(_BuiltinCost):
-    """``sum(log cosh(p - t)) / n``, evaluated without overflow."""
+    """Log-cosh cost: smooth, about ``d²/2`` for small errors and ``|d|`` for large ones.
+
+    The sum over the outputs of ``log(cosh(d))``, divided by ``n``, evaluated
+    in a form that stays finite for huge differences; the gradient is
+    ``tanh(d) / n``.
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        ValueError: for mismatched shapes or non-finite values.
+    """
 
 
 class MeanAbsoluteError(_BuiltinCost):
-    """``sum(|p - t|) / n``."""
+    """Mean absolute error over the outputs.
+
+    The sum over the outputs of ``|d|``, divided by ``n``; the gradient is
+    ``sign(d) / n`` (0 where ``p == t``).
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        ValueError: for mismatched shapes or non-finite values.
+    """
 
 
 class MeanSquaredError(_BuiltinCost):
-    """``sum((p - t)²) / (2n)``; gradient ``(p - t) / n``."""
+    """Half the mean squared error over the outputs.
+
+    The sum over the outputs of ``d²``, divided by ``2n``; the gradient is
+    ``d / n``. Note the factor ½: this is half of Keras's
+    ``mean_squared_error``.
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        ValueError: for mismatched shapes, non-finite values, or a result
+            beyond the float64 range.
+    """

@@ -1,16 +1,21 @@
 """Layers: an input layer, dense hidden layers and a dense output layer.
 
 A dense layer holds ``weights`` of shape ``(nodes, previous nodes)`` and
-``biases`` of shape ``(nodes,)``; it computes ``Z = X @ W.T + b`` and
-``A = f(Z)``. Parameters are created when the layer becomes part of a
-``NeuralNetwork``; ``weights`` and ``biases`` then return copies of the
-network's current values (``None`` before).
+``biases`` of shape ``(nodes,)``; for a batch ``X`` of shape
+``(m, previous nodes)`` it computes ``Z = X @ W.T + b`` and ``A = f(Z)``, of
+shape ``(m, nodes)``. This (out, in) orientation of the weights is also the
+one of ``get_parameters``/``set_parameters`` and of saved files.
+
+Parameters are created when the layer becomes part of a ``NeuralNetwork``;
+``weights`` and ``biases`` then return copies of the network's current
+values (``None`` before); a layer placed in several networks reports the
+last one's.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,7 +34,20 @@ __all__ = ["DenseLayer", "DenseOutputLayer", "InputLayer", "Layer"]
 
 
 class Layer(abc.ABC):
-    """Base class of layers: a number of nodes."""
+    """Base class of layers: a number of nodes.
+
+    Only the three layers of this module exist today: a network is an
+    ``InputLayer``, ``DenseLayer``s and a ``DenseOutputLayer``; other layer
+    types (such as dropout) are not supported yet.
+
+    Args:
+        nodes: the number of units (features for the input layer), an
+            integer ``> 0``.
+
+    Raises:
+        TypeError: if ``nodes`` is not an integer.
+        ValueError: if ``nodes`` is not ``> 0``.
+    """
 
     def __init__(self, nodes: int) -> None:
         self._nodes = positive_integer(nodes, "nodes")
@@ -46,18 +64,36 @@ class Layer(abc.ABC):
 class InputLayer(Layer):
     """The network's input: ``nodes`` features per example, optionally normalized.
 
+    It has no parameters. Its normalizer is fitted on the inputs of the
+    network's first ``train`` call (when it has not been fitted yet) and kept
+    afterwards, so further training and every ``predict`` see the same
+    scaling; ``train(..., fit_normalizer=True)`` asks for a re-fit. Fitting it
+    yourself (``network.input_layer.normalizer.fit(x)``) works too.
+
     Args:
-        nodes: number of input features, > 0.
-        normalizer: a ``Normalizer`` fitted on the training inputs by
-            ``train`` and applied to every input, or ``None``.
+        nodes: number of input features, an integer ``> 0`` (784 for
+            flattened 28×28 images: ``x.reshape(len(x), -1)``).
+        normalizer: a ``Normalizer`` applied to every input (training,
+            prediction, cost), or ``None`` for raw inputs.
+
+    Input shape:
+        ``(m, nodes)``: one example per row.
+
+    Output shape:
+        ``(m, nodes)``, normalized.
+
+    Raises:
+        TypeError: if ``nodes`` is not an integer or ``normalizer`` is not a
+            ``Normalizer`` or ``None``.
+        ValueError: if ``nodes`` is not ``> 0``.
     """
 
-    def __init__(self, nodes: int, normalizer: Optional[Normalizer]) -> None:
+    def __init__(self, nodes: int, normalizer: Normalizer | None) -> None:
         super().__init__(nodes)
-        self._normalizer = instance(normalizer, Normalizer, "normalizer", optional=True)
+        self._normalizer: Normalizer | None = instance(normalizer, Normalizer, "normalizer", optional=True)
 
     @property
-    def normalizer(self) -> Optional[Normalizer]:
+    def normalizer(self) -> Normalizer | None:
         return self._normalizer
 
     def _engine_spec(self) -> int:
@@ -68,19 +104,37 @@ class InputLayer(Layer):
 
 
 class DenseLayer(Layer):
-    """A fully connected hidden layer.
+    """A fully connected hidden layer (Keras's ``Dense``).
+
+    ``A = f(X @ W.T + b)`` with ``W`` of shape ``(nodes, previous nodes)``,
+    ``b`` of shape ``(nodes,)`` and ``f`` the activation. Weights start
+    Glorot-uniform and biases at zero (or both N(0, 1) with the network's
+    ``initializer="standard_normal"``).
 
     Args:
-        nodes: number of units, > 0.
+        nodes: number of units, an integer ``> 0``.
         activation_func: the ``ActivationFunc`` applied to ``X @ W.T + b``.
-        regularizer: a ``Regularizer`` on the weights, or ``None``.
+        regularizer: a ``Regularizer`` on the weights (never the biases),
+            or ``None``.
+
+    Input shape:
+        ``(m, previous nodes)``.
+
+    Output shape:
+        ``(m, nodes)``.
+
+    Raises:
+        TypeError: if ``nodes`` is not an integer, ``activation_func`` not an
+            ``ActivationFunc`` or ``regularizer`` not a ``Regularizer`` or
+            ``None``.
+        ValueError: if ``nodes`` is not ``> 0``.
     """
 
-    def __init__(self, nodes: int, activation_func: ActivationFunc, regularizer: Optional[Regularizer]) -> None:
+    def __init__(self, nodes: int, activation_func: ActivationFunc, regularizer: Regularizer | None) -> None:
         super().__init__(nodes)
-        self._activation_func = instance(activation_func, ActivationFunc, "activation_func")
-        self._regularizer = instance(regularizer, Regularizer, "regularizer", optional=True)
-        self._network: Optional[NeuralNetwork] = None
+        self._activation_func: ActivationFunc = instance(activation_func, ActivationFunc, "activation_func")
+        self._regularizer: Regularizer | None = instance(regularizer, Regularizer, "regularizer", optional=True)
+        self._network: NeuralNetwork | None = None
         self._position = -1
 
     @property
@@ -88,17 +142,19 @@ class DenseLayer(Layer):
         return self._activation_func
 
     @property
-    def regularizer(self) -> Optional[Regularizer]:
+    def regularizer(self) -> Regularizer | None:
         return self._regularizer
 
     @property
-    def weights(self) -> Optional[NDArray[np.float64]]:
-        """A copy of the weights, shape ``(nodes, previous nodes)``."""
+    def weights(self) -> NDArray[np.float64] | None:
+        """A copy of the weights, shape ``(nodes, previous nodes)``, or
+        ``None`` before the layer is part of a network."""
         return None if self._network is None else self._network._layer_parameters(self._position)[0]
 
     @property
-    def biases(self) -> Optional[NDArray[np.float64]]:
-        """A copy of the biases, shape ``(nodes,)``."""
+    def biases(self) -> NDArray[np.float64] | None:
+        """A copy of the biases, shape ``(nodes,)``, or ``None`` before the
+        layer is part of a network."""
         return None if self._network is None else self._network._layer_parameters(self._position)[1]
 
     def _attach(self, network: NeuralNetwork, position: int) -> None:
@@ -117,22 +173,40 @@ class DenseLayer(Layer):
 class DenseOutputLayer(DenseLayer):
     """The output layer: a dense layer plus the cost function training minimises.
 
+    Computes ``A = f(X @ W.T + b)`` like ``DenseLayer``; ``A`` is the
+    network's prediction. The cost function plays the role of Keras's
+    ``loss`` in ``compile``. Usual pairs: ``Softmax`` + ``CrossEntropy`` for
+    classes (one-hot targets, ``nodes`` = number of classes, also 2 for a
+    binary problem), ``Linear`` + ``MeanSquaredError`` for regression.
+
     Args:
-        nodes: number of outputs, > 0.
+        nodes: number of outputs, an integer ``> 0``; targets must have
+            this many columns.
         activation_func: the output ``ActivationFunc``.
         regularizer: a ``Regularizer`` on the weights, or ``None``.
         cost_func: the ``CostFunc`` between outputs and targets.
+
+    Input shape:
+        ``(m, previous nodes)``.
+
+    Output shape:
+        ``(m, nodes)``.
+
+    Raises:
+        TypeError: if ``nodes`` is not an integer or a component is not of
+            the expected kind.
+        ValueError: if ``nodes`` is not ``> 0``.
     """
 
     def __init__(
         self,
         nodes: int,
         activation_func: ActivationFunc,
-        regularizer: Optional[Regularizer],
+        regularizer: Regularizer | None,
         cost_func: CostFunc,
     ) -> None:
         super().__init__(nodes, activation_func, regularizer)
-        self._cost_func = instance(cost_func, CostFunc, "cost_func")
+        self._cost_func: CostFunc = instance(cost_func, CostFunc, "cost_func")
 
     @property
     def cost_func(self) -> CostFunc:

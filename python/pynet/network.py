@@ -7,7 +7,8 @@ import copy
 import numbers
 import os
 import secrets
-from typing import Any, BinaryIO, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -31,7 +32,7 @@ _INITIALIZERS = ("glorot_uniform", "standard_normal")
 
 def _dtype_name(dtype: Any) -> str:
     try:
-        name = np.dtype(dtype).name
+        name: str = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}") from None
     if name not in ("float64", "float32"):
@@ -68,9 +69,9 @@ class NeuralNetwork:
         hidden_layers: Sequence[DenseLayer],
         output_layer: DenseOutputLayer,
         optimizer: Optimizer,
-        error_metric: Optional[ErrorMetric] = None,
+        error_metric: ErrorMetric | None = None,
         *,
-        seed: Optional[int] = None,
+        seed: int | None = None,
         initializer: str = "glorot_uniform",
         dtype: Any = "float64",
     ) -> None:
@@ -105,7 +106,7 @@ class NeuralNetwork:
         if initializer not in _INITIALIZERS:
             raise ValueError(f"initializer: expected one of {_INITIALIZERS}. Received: initializer={initializer!r}")
 
-        self._core = _core.Network(
+        self._core: _core.Network = _core.Network(
             input_layer._engine_spec(),
             [layer._engine_spec() for layer in hidden_layers],
             output_layer._engine_spec(),
@@ -115,12 +116,12 @@ class NeuralNetwork:
             initializer,
             _dtype_name(dtype),
         )
-        self._input_layer = input_layer
-        self._hidden_layers = list(hidden_layers)
-        self._output_layer = output_layer
-        self._optimizer = optimizer
-        self._error_metric = error_metric
-        self.history: Optional[History] = None
+        self._input_layer: InputLayer = input_layer
+        self._hidden_layers: list[DenseLayer] = list(hidden_layers)
+        self._output_layer: DenseOutputLayer = output_layer
+        self._optimizer: Optimizer = optimizer
+        self._error_metric: ErrorMetric | None = error_metric
+        self.history: History | None = None
         for position, layer in enumerate([*self._hidden_layers, output_layer]):
             layer._attach(self, position)
 
@@ -143,7 +144,7 @@ class NeuralNetwork:
         return self._optimizer
 
     @property
-    def error_metric(self) -> Optional[ErrorMetric]:
+    def error_metric(self) -> ErrorMetric | None:
         return self._error_metric
 
     @property
@@ -158,9 +159,9 @@ class NeuralNetwork:
         """The engine's normalizer, or None when there is none or it is a
         custom one (which `_inputs` applies in Python instead)."""
         normalizer = self._input_layer.normalizer
-        return normalizer._core if normalizer is not None and is_builtin(normalizer) else None
+        return getattr(normalizer, "_core", None) if normalizer is not None and is_builtin(normalizer) else None
 
-    def _custom_normalizer(self) -> Optional[Normalizer]:
+    def _custom_normalizer(self) -> Normalizer | None:
         normalizer = self._input_layer.normalizer
         return normalizer if normalizer is not None and not is_builtin(normalizer) else None
 
@@ -183,9 +184,9 @@ class NeuralNetwork:
         mini_batch_size: int,
         verbose: bool = True,
         *,
-        validation_data: Optional[tuple[Any, Any]] = None,
-        early_stopping: Optional[EarlyStopping] = None,
-        fit_normalizer: Optional[bool] = None,
+        validation_data: tuple[Any, Any] | None = None,
+        early_stopping: EarlyStopping | None = None,
+        fit_normalizer: bool | None = None,
     ) -> History:
         """Trains the network on ``inputs`` and ``targets``.
 
@@ -228,7 +229,9 @@ class NeuralNetwork:
         epochs = integer(epochs, "epochs")
         mini_batch_size = integer(mini_batch_size, "mini_batch_size")
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
-        if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
+        if validation_data is not None and (
+            not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
+        ):
             raise TypeError("validation_data: expected a pair (inputs, targets)")
         normalizer = self._input_layer.normalizer
         if fit_normalizer is None:
@@ -236,7 +239,9 @@ class NeuralNetwork:
         elif isinstance(fit_normalizer, (bool, np.bool_)):
             refit = bool(fit_normalizer) and normalizer is not None
         else:
-            raise TypeError(f"fit_normalizer: expected True, False or None. Received: fit_normalizer={fit_normalizer!r}")
+            raise TypeError(
+                f"fit_normalizer: expected True, False or None. Received: fit_normalizer={fit_normalizer!r}"
+            )
         if normalizer is not None and not refit and not normalizer.is_fitted:
             raise ValueError(
                 "fit_normalizer: the input layer's normalizer has not been fitted; "
@@ -291,7 +296,7 @@ class NeuralNetwork:
         if progress is not None:
             progress.finish(history, pending)
         if pending is not None:
-            pending.history = history
+            pending.history = history  # type: ignore[attr-defined]
             raise pending
         return history
 
@@ -346,7 +351,7 @@ class NeuralNetwork:
 
     # ----- saving -----
 
-    def save(self, file: Union[str, os.PathLike[str], BinaryIO]) -> None:
+    def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
         """Writes the whole network to one ``.npz`` file: architecture,
         hyper-parameters, fitted normalizer, parameters, optimizer state and
         random-stream position, so ``NeuralNetwork.load`` resumes training
@@ -354,7 +359,7 @@ class NeuralNetwork:
         _serialization.save(self, file)
 
     @classmethod
-    def load(cls, file: Union[str, os.PathLike[str], BinaryIO]) -> NeuralNetwork:
+    def load(cls, file: str | os.PathLike[str] | BinaryIO) -> NeuralNetwork:
         """Reads a network written by ``save``. The file is parsed as data
         only (no pickle); a damaged or foreign file raises ValueError."""
         return _serialization.load(file)
@@ -393,7 +398,8 @@ class NeuralNetwork:
         return weights, biases
 
     def __repr__(self) -> str:
-        sizes = " → ".join(str(n) for n in [self._input_layer.nodes, *(l.nodes for l in self._hidden_layers), self._output_layer.nodes])
+        layers = [self._input_layer, *self._hidden_layers, self._output_layer]
+        sizes = " → ".join(str(layer.nodes) for layer in layers)
         return f"<NeuralNetwork {sizes}, {self._optimizer!r}, dtype={self._core.dtype}>"
 
 
@@ -404,5 +410,5 @@ def _pair(pair: Any, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64
 
 
 def _split_layers(layers: list[tuple[NDArray[Any], NDArray[Any]]]) -> Parameters:
-    *hidden, output = layers
-    return [tuple(pair) for pair in hidden], tuple(output)  # type: ignore[return-value]
+    *hidden, (output_weights, output_biases) = layers
+    return [(weights, biases) for weights, biases in hidden], (output_weights, output_biases)

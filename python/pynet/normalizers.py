@@ -43,6 +43,8 @@ class Normalizer(abc.ABC):
         ``transform`` and ``undo`` return the same shape.
     """
 
+    _pynet_fitted: bool = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fit = cls.__dict__.get("fit")
@@ -59,7 +61,7 @@ class Normalizer(abc.ABC):
     @property
     def is_fitted(self) -> bool:
         """Whether ``fit`` has been called."""
-        return bool(getattr(self, "_pynet_fitted", False))
+        return self._pynet_fitted
 
     @abc.abstractmethod
     def fit(self, X: Any) -> None:
@@ -110,7 +112,7 @@ class _BuiltinNormalizer(BuiltinComponent, Normalizer):
         return (_rebuild_fitted, (type(self), self.get_state()))
 
 
-def _rebuild_fitted(cls: type, state: dict[str, Any]) -> Normalizer:
+def _rebuild_fitted(cls: type[_BuiltinNormalizer], state: dict[str, Any]) -> Normalizer:
     normalizer = cls()
     normalizer.set_state(state)
     return normalizer

@@ -1,14 +1,20 @@
 """Optimizers: how a gradient ``g`` becomes a parameter update.
 
-``t`` counts updates from 1; ε (``epsilon``, default 1e-9) keeps the
-denominators of RMSProp and Adam away from zero. Learning rates must be
-> 0 and decay rates strictly between 0 and 1.
+One update happens per mini-batch, for every weight and bias ``W`` of every
+layer; ``g`` is the mini-batch's mean gradient plus the regularizer's
+gradient. ``t`` counts updates from 1; ε (``epsilon``, default 1e-9) keeps
+the denominators of RMSProp and Adam away from zero. Learning rates must be
+finite and > 0, decay rates strictly between 0 and 1, ε finite and > 0.
+
+The optimizer's state (moments and step count) lives in the network, is
+saved by ``NeuralNetwork.save`` and is restored by ``load``, so training
+resumes exactly. Optimizers are the engine's own: a subclass of your own
+cannot train a network.
 """
 
 from __future__ import annotations
 
 import abc
-
 from typing import Any
 
 from . import _core
@@ -21,7 +27,16 @@ DEFAULT_EPSILON = 1e-9
 
 
 class Optimizer(BuiltinComponent, abc.ABC):
-    """Base class of optimizers. The update itself runs in the engine."""
+    """Base class of optimizers. The update itself runs in the engine.
+
+    Every optimizer takes a ``learning_rate`` and the keyword ``epsilon``;
+    ``get_config()`` returns the constructor arguments, so
+    ``type(o)(**o.get_config())`` rebuilds an equal optimizer.
+
+    Raises:
+        TypeError: if a hyper-parameter is not a real number.
+        ValueError: if a hyper-parameter is out of range.
+    """
 
     _core: _core.Optimizer
 
@@ -39,7 +54,23 @@ class Optimizer(BuiltinComponent, abc.ABC):
 
 
 class GradientDescent(Optimizer):
-    """``W -= learning_rate * g``."""
+    """Plain (stochastic) gradient descent.
+
+    Each update moves every parameter against its gradient:
+    ``W ← W - learning_rate · g``. No state is kept. This is Keras's
+    ``SGD(learning_rate)`` without momentum.
+
+    Args:
+        learning_rate: step size, a finite number ``> 0`` (0.01–0.1 is
+            typical).
+        epsilon: accepted for a uniform interface and saved, but not used
+            by this rule; a finite number ``> 0`` (default 1e-9).
+
+    Raises:
+        TypeError: if an argument is not a real number.
+        ValueError: if ``learning_rate`` or ``epsilon`` is not finite or
+            not ``> 0``.
+    """
 
     def __init__(self, learning_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
         self._core = _core.Optimizer(
@@ -73,23 +104,74 @@ class _OneDecayRate(Optimizer):
 
 
 class Momentum(_OneDecayRate):
-    """``v = decay_rate * v + learning_rate * g``; ``W -= v``."""
+    """Gradient descent with momentum.
+
+    A velocity ``v`` per parameter (starting at 0) accumulates the scaled
+    gradients with exponential decay, and the parameter moves by it:
+    ``v ← β · v + learning_rate · g``, then ``W ← W - v``, with
+    ``β = decay_rate``. Equivalent to Keras's ``SGD(learning_rate,
+    momentum=β)``.
+
+    Args:
+        learning_rate: step size, a finite number ``> 0``.
+        decay_rate: β, how much of the previous velocity is kept, strictly
+            between 0 and 1 (0.9 is usual).
+        epsilon: accepted for a uniform interface and saved, but not used
+            by this rule; a finite number ``> 0`` (default 1e-9).
+
+    Raises:
+        TypeError: if an argument is not a real number.
+        ValueError: if ``learning_rate`` or ``epsilon`` is not finite or not
+            ``> 0``, or ``decay_rate`` is not strictly between 0 and 1.
+    """
 
 
 class RMSProp(_OneDecayRate):
-    """``s = ρ s + (1 - ρ) g²``; ``W -= learning_rate * g / (√s + ε)``, ρ = ``decay_rate``."""
+    """RMSProp: gradient descent scaled by a running average of squared gradients.
+
+    Per parameter, a decaying average ``s`` of ``g²`` (starting at 0) is
+    kept: ``s ← ρ · s + (1 - ρ) · g²`` with ``ρ = decay_rate``; the
+    parameter then moves by ``learning_rate · g / (√s + ε)``, so each
+    parameter gets a step size adapted to its gradients' typical magnitude.
+
+    Args:
+        learning_rate: step size, a finite number ``> 0`` (0.001 is usual).
+        decay_rate: ρ, the weight of the past in the average, strictly
+            between 0 and 1 (0.9 is usual).
+        epsilon: ε in the denominator, a finite number ``> 0`` (default
+            1e-9).
+
+    Raises:
+        TypeError: if an argument is not a real number.
+        ValueError: if ``learning_rate`` or ``epsilon`` is not finite or not
+            ``> 0``, or ``decay_rate`` is not strictly between 0 and 1.
+    """
 
 
 class Adam(Optimizer):
     """Adam with the standard bias correction.
 
-    ``m = β1 m + (1 - β1) g``; ``v = β2 v + (1 - β2) g²``;
-    ``W -= learning_rate * (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)``.
+    Per parameter, decaying averages of the gradient and of its square are
+    kept (both start at 0): ``m ← β1 · m + (1 - β1) · g`` and
+    ``v ← β2 · v + (1 - β2) · g²``. Both are divided by ``1 - β^t`` to undo
+    their bias towards 0 in the first updates (``t`` is the update count,
+    from 1), and the parameter moves by
+    ``learning_rate · m̂ / (√v̂ + ε)`` with ``m̂ = m / (1 - β1^t)`` and
+    ``v̂ = v / (1 - β2^t)``. This differs from the original PyNet, which
+    divided by ``1 - β``. ``Adam(0.001, 0.9, 0.999)`` matches Keras's
+    ``Adam()`` defaults except for ε (Keras uses 1e-7).
 
     Args:
-        learning_rate: > 0.
+        learning_rate: step size, a finite number ``> 0`` (0.001 is usual).
         decay_rate1: β1, strictly between 0 and 1 (0.9 is usual).
         decay_rate2: β2, strictly between 0 and 1 (0.999 is usual).
+        epsilon: ε in the denominator, a finite number ``> 0`` (default
+            1e-9).
+
+    Raises:
+        TypeError: if an argument is not a real number.
+        ValueError: if ``learning_rate`` or ``epsilon`` is not finite or not
+            ``> 0``, or a decay rate is not strictly between 0 and 1.
     """
 
     def __init__(

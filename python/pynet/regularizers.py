@@ -1,7 +1,9 @@
 """Weight regularizers (applied to weights, never to biases).
 
 ``compute(W)`` is the penalty R(W) added to the cost; ``derivative(W)`` its
-gradient, added once per mini-batch to the weight gradient.
+gradient, added once per mini-batch to the layer's mean weight gradient (not
+scaled by the batch size). Each layer has its own regularizer (or ``None``).
+Every concrete class here is a ``Regularizer``.
 """
 
 from __future__ import annotations
@@ -24,15 +26,43 @@ class Regularizer(abc.ABC):
 
     A subclass of your own works in a network: ``compute(W)`` returns the
     penalty and ``derivative(W)`` its gradient; called once per mini-batch.
+    A network with a custom component cannot be saved.
+
+    Input shape:
+        ``weights``: a layer's ``(nodes, previous nodes)`` weights (the
+        built-ins accept any shape).
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``weights``.
+
+    Raises:
+        TypeError: if ``weights`` is not an array of real numbers
+            (built-ins).
+        ValueError: if ``weights`` holds NaN or infinite values, or the
+            penalty is beyond the float64 range (built-ins).
     """
 
     @abc.abstractmethod
     def compute(self, weights: Any) -> float:
-        """The penalty R(W)."""
+        """The penalty R(W).
+
+        Args:
+            weights: the weights ``W``, an array-like of real numbers.
+
+        Returns:
+            The penalty, a float ``>= 0`` for the built-ins.
+        """
 
     @abc.abstractmethod
     def derivative(self, weights: Any) -> NDArray[np.float64]:
-        """The gradient R'(W), in the shape of ``weights``."""
+        """The gradient R'(W), in the shape of ``weights``.
+
+        Args:
+            weights: the weights ``W``, an array-like of real numbers.
+
+        Returns:
+            The gradient, in the shape of ``weights``.
+        """
 
 
 class _BuiltinRegularizer(BuiltinComponent, Regularizer):
@@ -48,10 +78,25 @@ class _BuiltinRegularizer(BuiltinComponent, Regularizer):
 
 
 class L1Norm(_BuiltinRegularizer):
-    """``penalty * sum(|W|)``; gradient ``penalty * sign(W)``.
+    """L1 (lasso) penalty: drives small weights to exactly zero.
+
+    The penalty is ``penalty`` times the sum of the absolute values of the
+    weights; its gradient is ``penalty · sign(W)`` (0 where a weight is 0).
+    Keras's ``regularizers.L1(penalty)``.
 
     Args:
-        penalty: ``>= 0``.
+        penalty: the coefficient, a finite number ``>= 0`` (0 disables it;
+            1e-4 is a common start).
+
+    Input shape:
+        ``weights`` of any shape.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``weights``.
+
+    Raises:
+        TypeError: if ``penalty`` is not a real number.
+        ValueError: if ``penalty`` is negative or not finite.
     """
 
     def __init__(self, penalty: float) -> None:
@@ -66,10 +111,24 @@ class L1Norm(_BuiltinRegularizer):
 
 
 class L2Norm(_BuiltinRegularizer):
-    """``penalty / 2 * sum(W²)``; gradient ``penalty * W``.
+    """L2 (ridge, weight-decay) penalty: keeps weights small.
+
+    The penalty is half of ``penalty`` times the sum of the squared weights;
+    its gradient is ``penalty · W``. Note the factor ½: Keras's
+    ``regularizers.L2(x)`` has no ½, so it equals ``L2Norm(2 * x)``.
 
     Args:
-        penalty: ``>= 0``.
+        penalty: the coefficient, a finite number ``>= 0`` (0 disables it).
+
+    Input shape:
+        ``weights`` of any shape.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``weights``.
+
+    Raises:
+        TypeError: if ``penalty`` is not a real number.
+        ValueError: if ``penalty`` is negative or not finite.
     """
 
     def __init__(self, penalty: float) -> None:
@@ -84,11 +143,26 @@ class L2Norm(_BuiltinRegularizer):
 
 
 class ElasticNet(_BuiltinRegularizer):
-    """``L1Norm(l1_penalty) + L2Norm(l2_penalty)``.
+    """Elastic net: the sum of an L1 and an L2 penalty.
+
+    The penalty is ``L1Norm(l1_penalty)`` plus ``L2Norm(l2_penalty)`` of the
+    same weights, and the gradient the sum of theirs:
+    ``l1_penalty · sign(W) + l2_penalty · W``. The MNIST example uses
+    ``ElasticNet(1e-4, 1e-4)`` on both layers.
 
     Args:
-        l1_penalty: ``>= 0``.
-        l2_penalty: ``>= 0``.
+        l1_penalty: the L1 coefficient, a finite number ``>= 0``.
+        l2_penalty: the L2 coefficient, a finite number ``>= 0``.
+
+    Input shape:
+        ``weights`` of any shape.
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``weights``.
+
+    Raises:
+        TypeError: if a coefficient is not a real number.
+        ValueError: if a coefficient is negative or not finite.
     """
 
     def __init__(self, l1_penalty: float, l2_penalty: float) -> None:
