@@ -1,9 +1,10 @@
 """Fixtures shared by the pynet test suite.
 
-The data files (MNIST and the original author's trained parameters) live
-outside the repository, in ``<repo>/../shared/data``; ``PYNET_DATA_DIR``
-overrides that. Tests that need them are skipped, with a message saying where
-they looked, when the files are absent, so a fresh clone still passes.
+The data files ship with the repository: MNIST at ``examples/data/mnist.npz``
+(the example uses the same file) and the original PyNet's trained parameters
+at ``tests/data/reference_parameters.npz``. ``PYNET_DATA_DIR``, when set, names
+a directory holding both files to use instead. A missing file is an error, not
+a skip: the conformance test must run everywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
+REPO_DIR = TESTS_DIR.parent
 # reference.py and helpers.py are plain modules beside the tests; make them
 # importable whatever import mode pytest runs in.
 if str(TESTS_DIR) not in sys.path:
@@ -23,22 +25,18 @@ if str(TESTS_DIR) not in sys.path:
 
 from helpers import build_network  # noqa: E402
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA_FILES = {
+    "mnist.npz": REPO_DIR / "examples" / "data" / "mnist.npz",
+    "reference_parameters.npz": TESTS_DIR / "data" / "reference_parameters.npz",
+}
 
 
-def locate_data_dir() -> Path:
+def data_file(name: str) -> Path:
+    """The in-repository data file ``name``, or the one in ``$PYNET_DATA_DIR``."""
     override = os.environ.get("PYNET_DATA_DIR")
-    return Path(override) if override else DEFAULT_DATA_DIR
-
-
-def _require(directory: Path, file_name: str) -> Path:
-    path = directory / file_name
+    path = Path(override) / name if override else DATA_FILES[name]
     if not path.is_file():
-        pytest.skip(
-            f"{file_name} not found in {directory} "
-            "(set PYNET_DATA_DIR to the directory holding mnist.npz and "
-            "reference_parameters.npz)"
-        )
+        pytest.fail(f"{name} not found at {path} (it ships with the repository; PYNET_DATA_DIR={override!r})")
     return path
 
 
@@ -49,21 +47,9 @@ def rng():
 
 
 @pytest.fixture(scope="session")
-def data_dir() -> Path:
-    directory = locate_data_dir()
-    if not directory.is_dir():
-        pytest.skip(
-            f"data directory {directory} not found (set PYNET_DATA_DIR to the "
-            "directory holding mnist.npz and reference_parameters.npz)"
-        )
-    return directory
-
-
-@pytest.fixture(scope="session")
-def mnist(data_dir):
+def mnist():
     """MNIST with images flattened to (m, 784) uint8 rows and integer labels."""
-    path = _require(data_dir, "mnist.npz")
-    with np.load(path) as data:
+    with np.load(data_file("mnist.npz")) as data:
         return {
             "train_images": data["train_images"].reshape(len(data["train_images"]), -1),
             "train_labels": data["train_labels"].astype(np.int64),
@@ -73,9 +59,9 @@ def mnist(data_dir):
 
 
 @pytest.fixture(scope="session")
-def reference_parameters(data_dir):
-    path = _require(data_dir, "reference_parameters.npz")
-    with np.load(path) as data:
+def reference_parameters():
+    """The original PyNet's trained MNIST parameters, (out, in) weights."""
+    with np.load(data_file("reference_parameters.npz")) as data:
         return {key: data[key] for key in data.files}
 
 

@@ -1,12 +1,14 @@
-"""Independent NumPy reference implementations of the formulas in SPEC.md.
+"""Independent NumPy reference implementations of the formulas pynet documents
+in its API reference (docs/reference/<module>.md, built from the docstrings).
 
-Everything here is written from the specification alone, never from pynet's
-own code, so that the tests compare two implementations that could only agree
-by both being right. The code favours being obviously correct over being fast:
-loops over examples are fine, and each formula is spelled out the way SPEC.md
-states it.
+Everything here is written from those documented formulas alone, never from
+pynet's own code, so that the tests compare two implementations that could
+only agree by both being right. The code favours being obviously correct over
+being fast: loops over examples are fine, and each formula is spelled out the
+way the reference states it.
 
-Conventions follow SPEC.md: a batch has one example per row; a dense layer has
+Conventions follow the pynet.layers reference (docs/reference/layers.md) and
+NeuralNetwork's (docs/reference/pynet.md): a batch has one example per row; a dense layer has
 ``weights`` of shape ``(nodes, prev_nodes)`` and ``biases`` of shape
 ``(nodes,)``; the forward pass is ``Z = X @ W.T + b`` then ``A = f(Z)``.
 Parameters are passed around in the same structure ``get_parameters`` uses:
@@ -20,11 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# The offset SPEC.md puts inside the logarithm (and the division) of
-# CrossEntropy, so a zero probability costs a large finite amount.
+# The offset the CrossEntropy entry of the pynet.cost_funcs reference
+# (docs/reference/cost_funcs.md) puts inside the logarithm (and the division),
+# so a zero probability costs a large finite amount.
 CROSS_ENTROPY_OFFSET = 1e-9
 
-# The optimizers' default epsilon in SPEC.md.
+# The optimizers' default epsilon (the pynet.optimizers reference,
+# docs/reference/optimizers.md).
 DEFAULT_EPSILON = 1e-9
 
 
@@ -453,7 +457,9 @@ def predict(spec: NetworkSpec, parameters, x):
 
 
 def batch_cost(spec: NetworkSpec, parameters, x, targets) -> float:
-    """(1/m) sum_i C_i + sum over layers of R_l(W_l)  (SPEC "Training" step 5)."""
+    """(1/m) sum_i C_i + sum over layers of R_l(W_l): the batch cost that
+    ``NeuralNetwork.compute_cost`` and ``train`` report (mean example cost plus
+    the regularizers' penalties; the NeuralNetwork reference, docs/reference/pynet.md)."""
     predictions = predict(spec, parameters, x)
     data_cost = spec.cost.compute(predictions, np.asarray(targets, dtype=np.float64))
     arrays = flatten_parameters(parameters)
@@ -468,8 +474,10 @@ def batch_gradients(spec: NetworkSpec, parameters, x, targets, fused=False):
     Returns the same structure as get_parameters. By default uses the exact
     chain rule through the output activation's Jacobian. With ``fused=True``
     and a Softmax output under CrossEntropy, the output delta is ``s - t``
-    instead: SPEC allows this shortcut, which is the exact gradient of
-    -sum t log(s) (no 1e-9 offset) and so differs slightly from the exact one.
+    instead: the CrossEntropy entry of the pynet.cost_funcs reference
+    (docs/reference/cost_funcs.md) documents this shortcut, which is the exact
+    gradient of -sum t log(s) (no 1e-9 offset) and so differs slightly from
+    the exact one.
     """
     x = np.asarray(x, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)

@@ -1,4 +1,5 @@
-"""pynet.activation_funcs against the NumPy references of SPEC.md's table."""
+"""pynet.activation_funcs against NumPy references of the formulas in the
+pynet.activation_funcs reference (docs/reference/activation_funcs.md)."""
 
 from __future__ import annotations
 
@@ -130,7 +131,8 @@ def test_relu_values_and_derivative_at_zero():
     activation = ReLU(0.01)
     v = np.array([-2.0, 0.0, 3.0])
     np.testing.assert_allclose(activation.compute(v), [-0.02, 0.0, 3.0], rtol=1e-15)
-    # SPEC: derivative is 1 if x > 0 else leak, so at exactly 0 it is the leak.
+    # The ReLU reference (docs/reference/activation_funcs.md): the derivative
+    # is 1 for x > 0 and leak otherwise, so at exactly 0 it is the leak.
     np.testing.assert_allclose(np.diag(activation.derivative(v)), [0.01, 0.01, 1.0], rtol=1e-15)
 
 

@@ -1,7 +1,8 @@
-"""SPEC.md "Bad input": every entry point rejects malformed arguments with a
-ValueError (value or shape problems) or TypeError (wrong kind of object)
-whose message names the argument, and a failed call leaves the network
-exactly as it was (parameters bit-identical, normalizer statistics intact).
+"""Bad input, as the "Guarantees" page promises (docs/guarantees.md): every
+entry point rejects malformed arguments with a ValueError (value or shape
+problems) or TypeError (wrong kind of object) whose message names the
+argument, and a failed call leaves the network exactly as it was (parameters
+bit-identical, normalizer statistics intact).
 """
 
 from __future__ import annotations

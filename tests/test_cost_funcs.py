@@ -1,4 +1,5 @@
-"""pynet.cost_funcs against the NumPy references of SPEC.md's cost table."""
+"""pynet.cost_funcs against NumPy references of the cost formulas in the
+pynet.cost_funcs reference (docs/reference/cost_funcs.md)."""
 
 from __future__ import annotations
 
@@ -168,7 +169,8 @@ def test_huber_with_zero_threshold_is_zero():
 
 
 def test_sign_of_zero_is_zero():
-    """SPEC writes sign(d); at d = 0 the sign is 0, not +1."""
+    """The reference (docs/reference/cost_funcs.md) gives sign(d) / n, 0 where
+    p == t: at d = 0 the sign is 0, not +1."""
     p = np.array([1.0, 2.0, 3.0])
     t = np.array([1.0, 0.0, 5.0])
     np.testing.assert_array_equal(MeanAbsoluteError().derivative(p, t), [0.0, 1 / 3, -1 / 3])

@@ -1,4 +1,5 @@
-"""pynet.error_metrics against SPEC.md's definitions."""
+"""pynet.error_metrics against the definitions in the pynet.error_metrics
+reference (docs/reference/error_metrics.md)."""
 
 from __future__ import annotations
 

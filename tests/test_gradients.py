@@ -137,8 +137,9 @@ def test_gradients_match_finite_differences(hidden, output, cost, regularizer):
     numerical = finite_difference_gradients(network, parameters, inputs, targets)
     error = ref.max_relative_error(analytic, numerical, floor=FLOOR)
     if cost == "CrossEntropy" and error >= TOLERANCE:
-        # SPEC allows the fused gradient s - t, which differentiates the cost
-        # without its 1e-9 offset; compare against that reading as well.
+        # After Softmax the network back-propagates the fused gradient s - t
+        # (CrossEntropy in docs/reference/cost_funcs.md), which differentiates
+        # the cost without its 1e-9 offset; compare against that reading too.
         shifted = [n + d for n, d in zip(numerical, fused_shift(spec, parameters, inputs, targets))]
         error = ref.max_relative_error(analytic, shifted, floor=FLOOR)
     assert error < TOLERANCE, f"max relative error {error:.3g}"

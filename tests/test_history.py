@@ -43,8 +43,9 @@ def reference_trajectory(spec, parameters, x, targets, learning_rate, updates):
 
 CASES = {
     # (sizes, hidden activation, output activation, cost, regularizer, tolerance).
-    # SPEC lets Softmax + CrossEntropy back-propagate the fused s - t, which
-    # differs from the exact gradient by about 1e-9 relative: hence 1e-7 there.
+    # Softmax + CrossEntropy back-propagate the fused s - t (documented under
+    # CrossEntropy in docs/reference/cost_funcs.md), which differs from the
+    # exact gradient by about 1e-9 relative: hence 1e-7 there.
     "regression": ((3, 5, 2), "Tanh", "Linear", "MeanSquaredError", "ElasticNet(0.01,0.02)", 1e-10),
     "classification": ((4, 6, 3), "Sigmoid", "Softmax", "CrossEntropy", "L2Norm(0.02)", 1e-7),
 }

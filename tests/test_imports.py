@@ -1,4 +1,5 @@
-"""Every public name of SPEC.md's module table imports from its module."""
+"""Every public name of the API reference (docs/reference/, one page per
+module) imports from its module."""
 
 import importlib
 import inspect

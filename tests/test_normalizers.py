@@ -1,4 +1,5 @@
-"""pynet.normalizers against SPEC.md's fit / transform / undo table."""
+"""pynet.normalizers against the fit / transform / undo formulas of the
+pynet.normalizers reference (docs/reference/normalizers.md)."""
 
 from __future__ import annotations
 

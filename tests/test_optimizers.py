@@ -3,7 +3,8 @@
 The numeric tests train a network with no hidden layer, a Linear output and
 MeanSquaredError, and compare the parameters after ``k`` epochs with the same
 number of updates computed by the NumPy references (gradients from
-``reference.batch_gradients``, updates from SPEC.md's optimizer table).
+``reference.batch_gradients``, updates from the update rules of the
+pynet.optimizers reference, docs/reference/optimizers.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""pynet.regularizers against SPEC.md's penalty and gradient formulas."""
+"""pynet.regularizers against the penalty and gradient formulas of the
+pynet.regularizers reference (docs/reference/regularizers.md)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def test_known_values():
 
 
 def test_l1_gradient_at_zero_is_zero():
-    """SPEC writes p · sign(W); sign(0) is 0, so a zero weight gets no push."""
+    """The L1Norm reference (docs/reference/regularizers.md) gives p · sign(W),
+    0 where a weight is 0: a zero weight gets no push."""
     np.testing.assert_array_equal(L1Norm(0.3).derivative(np.zeros((2, 2))), np.zeros((2, 2)))
     np.testing.assert_array_equal(
         ElasticNet(0.3, 0.1).derivative(np.zeros((1, 3))), np.zeros((1, 3))

@@ -5,15 +5,22 @@ precision, optimizer step and random-stream position) as a byte array, and
 every numeric array (parameters, optimizer moments, normalizer statistics,
 random-stream key) under its own name. Loading reads only this data; it
 never executes anything from the file.
+
+Loading parses the archive itself (``zipfile`` plus a strict reader of the
+``.npy`` headers ``np.savez`` writes) from the file's bytes in memory, so
+that every failure of the zip or npy layer on damaged or foreign bytes is
+mapped, in one place (`read_archive`), to `FormatError`, a ValueError.
 """
 
 from __future__ import annotations
 
+import ast
 import io
+import itertools
 import json
-import zipfile
-import zlib
+import math
 import os
+import zipfile
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
@@ -111,7 +118,8 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     for index, layer_moments in enumerate(moments):
         for slot, moment in enumerate(layer_moments):
             arrays[f"layer{index}.moment{slot}"] = moment
-    if input_layer.normalizer is not None:
+    # A custom normalizer was refused by _describe above.
+    if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
         for name, value in input_layer.normalizer.get_state().items():
             arrays[f"normalizer.{name}"] = np.asarray(value, dtype=np.float64)
     return arrays
@@ -124,13 +132,14 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
 
     try:
         description = json.loads(bytes(_stored(arrays, DESCRIPTION_KEY, np.uint8)).decode("utf-8"))
-    except (KeyError, ValueError, TypeError, OverflowError) as error:
-        raise FormatError(f"no readable network description ({error})") from None
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise FormatError(f"no readable network description ({type(error).__name__}: {error})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise FormatError("the file was not written by NeuralNetwork.save")
     if description.get("version") != VERSION:
         raise FormatError(f"unsupported format version {description.get('version')!r}")
     try:
+        _check_weight_shapes(description, arrays)
         input_layer = InputLayer(
             description["input_layer"]["nodes"], _build(description["input_layer"]["normalizer"], "normalizer")
         )
@@ -165,15 +174,16 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             for i in range(count)
         ]
         network.set_parameters(parameters[:-1], parameters[-1])
-        moments = [
-            tuple(_stored(arrays, f"layer{i}.moment{slot}", np.float64) for slot in range(4))
-            for i in range(count)
-        ]
+        moments = []
+        for i in range(count):
+            first, second, third, fourth = (_stored(arrays, f"layer{i}.moment{slot}", np.float64) for slot in range(4))
+            moments.append((first, second, third, fourth))
         network._core.set_optimizer_state(description["optimizer_step"], moments)
         rng = description["rng"]
         network._core.set_rng_state(bytes(_stored(arrays, "rng.key", np.uint8)), rng["stream"], int(rng["word_pos"]))
-        if input_layer.normalizer is not None:
-            state = {
+        # _build makes only pynet's own normalizers.
+        if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
+            state: dict[str, Any] = {
                 name: _stored(arrays, f"normalizer.{name}", np.float64)
                 for name in ("exponent", "minimum", "maximum", "mean", "std")
                 if f"normalizer.{name}" in arrays
@@ -189,6 +199,21 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise FormatError(f"damaged network file ({type(error).__name__}: {error})") from None
     return network
+
+
+def _check_weight_shapes(description: dict[str, Any], arrays: Any) -> None:
+    """The layer sizes the description declares must be those of the stored
+    weights, checked before the network is built: a damaged size must not
+    make loading allocate (and initialise) more than the file holds."""
+    sizes = [description["input_layer"]["nodes"], *(layer["nodes"] for layer in description["layers"])]
+    for index, (previous, nodes) in enumerate(itertools.pairwise(sizes)):
+        name = f"layer{index}.weights"
+        shape = np.shape(arrays[name])
+        if shape != (nodes, previous):
+            raise FormatError(
+                f"damaged network file ({name} has shape {shape}; the description's layer sizes need "
+                f"({nodes!r}, {previous!r}))"
+            )
 
 
 def _stored(arrays: Any, name: str, dtype: type) -> np.ndarray:
@@ -217,7 +242,7 @@ def _check_file(file: Any, mode: str) -> None:
 
 def save(network: NeuralNetwork, file: PathOrFile) -> None:
     _check_file(file, "w")
-    arrays = to_arrays(network)
+    arrays: dict[str, Any] = to_arrays(network)
     if hasattr(file, "write"):
         np.savez_compressed(file, **arrays)
     else:
@@ -227,21 +252,113 @@ def save(network: NeuralNetwork, file: PathOrFile) -> None:
 
 def load(file: PathOrFile) -> NeuralNetwork:
     _check_file(file, "r")
+    return from_arrays(read_archive(_read_bytes(file)))
+
+
+def _read_bytes(file: PathOrFile) -> bytes:
+    """The file's whole content. Failures here are the file system's or the
+    file object's (a missing file, no permission, a closed file) and pass
+    through unchanged; nothing is parsed yet."""
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "rb") as handle:
+            return handle.read()
+    data = file.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"file: expected a binary file object; its .read() returned {type(data).__name__}")
+    return bytes(data)
+
+
+# What np.save writes first; such a file is one array, not a saved network.
+_NPY_MAGIC = b"\x93NUMPY"
+# Header length field and text encoding of each .npy format version.
+_NPY_HEADER_FORMATS = {(1, 0): (2, "latin1"), (2, 0): (4, "latin1"), (3, 0): (4, "utf8")}
+# NumPy's own limit on a header's length when it loads untrusted files.
+_NPY_MAX_HEADER_LENGTH = 10_000
+
+
+def read_archive(data: bytes) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` archive in `data`, by name.
+
+    The zip layer (``zipfile``, ``zlib``) and the npy headers fail on damaged
+    or foreign bytes in many ways: ``BadZipFile``, ``RuntimeError`` (a member
+    flagged as encrypted), ``NotImplementedError`` (an unknown compression
+    method), ``zlib.error``, ``EOFError``, ``OSError``, ``MemoryError``,
+    ``RecursionError`` (deeply nested header text), ``struct.error`` ...
+    The bytes are already in memory, so any of these is about the content:
+    this is the one place that turns them into `FormatError`.
+    """
+    if data.startswith(_NPY_MAGIC):
+        raise FormatError("not a pynet network file (a single NumPy array, not an .npz archive)")
     try:
-        loaded = np.load(file, allow_pickle=False)
-    except FileNotFoundError:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as error:  # the bytes are this function's only input (see the docstring)
+        raise FormatError(f"not a pynet network file (not a readable .npz archive: {_reason(error)})") from None
+    try:
+        with archive:
+            return {
+                info.filename[: -len(".npy")]: _read_member(archive, info)
+                for info in archive.infolist()
+                if info.filename.endswith(".npy")
+            }
+    except FormatError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError):
-        # NumPy's own message would suggest allow_pickle, which load never uses.
-        raise FormatError("not a pynet network file (not a readable .npz archive)") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise FormatError("not a pynet network file (a single array, not an .npz archive)")
-    try:
-        with loaded as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError):
-        raise FormatError("not a pynet network file (a damaged .npz archive)") from None
-    return from_arrays(arrays)
+    except Exception as error:
+        raise FormatError(f"damaged network file (reading the .npz archive failed: {_reason(error)})") from None
+
+
+def _reason(error: Exception) -> str:
+    reason = f"{type(error).__name__}: {error}"
+    return reason if len(reason) <= 200 else reason[:200] + "..."
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One ``.npy`` member, read without pickle and without allocating more
+    than the member holds: its header's shape is checked against the bytes
+    that follow before any array is made."""
+    name = info.filename
+    with archive.open(info) as member:
+        magic = member.read(8)
+        version = (magic[6], magic[7]) if len(magic) == 8 and magic.startswith(_NPY_MAGIC) else None
+        if version not in _NPY_HEADER_FORMATS:
+            raise FormatError(f"damaged network file ({name} is not a NumPy array)")
+        length_size, encoding = _NPY_HEADER_FORMATS[version]
+        header_length = int.from_bytes(member.read(length_size), "little")
+        if header_length > _NPY_MAX_HEADER_LENGTH:
+            raise FormatError(f"damaged network file ({name} has a {header_length}-byte header)")
+        header = member.read(header_length)
+        if len(header) != header_length:
+            raise FormatError(f"damaged network file ({name} ends inside its header)")
+        shape, fortran_order, dtype = _parse_npy_header(name, header.decode(encoding))
+        size = math.prod(shape) * dtype.itemsize
+        available = info.file_size - (8 + length_size + header_length)
+        if size > available:
+            raise FormatError(
+                f"damaged network file ({name} declares shape {shape} of {dtype}, {size} bytes, "
+                f"but holds {max(available, 0)})"
+            )
+        raw = member.read(size)
+        # Reading on to the end makes zipfile check the member's CRC-32.
+        if len(raw) != size or member.read(1):
+            raise FormatError(f"damaged network file ({name} does not hold the {size} bytes its header declares)")
+    array = np.frombuffer(raw, dtype=dtype, count=math.prod(shape))
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _parse_npy_header(name: str, text: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``{'descr': ..., 'fortran_order': ..., 'shape': (...)}``, checked."""
+    header = ast.literal_eval(text)
+    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+        raise FormatError(f"damaged network file ({name} has a malformed array header)")
+    shape, fortran_order = header["shape"], header["fortran_order"]
+    if not (isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)):
+        raise FormatError(f"damaged network file ({name} has an invalid shape {shape!r})")
+    if not isinstance(fortran_order, bool):
+        raise FormatError(f"damaged network file ({name} has an invalid fortran_order {fortran_order!r})")
+    dtype = np.lib.format.descr_to_dtype(header["descr"])
+    if dtype.hasobject:
+        # np.savez pickles object arrays; pynet never writes them and never unpickles.
+        raise FormatError(f"damaged network file ({name} holds Python objects, which pynet never saves or loads)")
+    return shape, fortran_order, dtype
 
 
 def to_bytes(network: NeuralNetwork) -> bytes:
