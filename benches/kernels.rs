@@ -8,8 +8,9 @@ use pynet::activations::Activation;
 use pynet::costs::Cost;
 use pynet::init::Initializer;
 use pynet::layers::DenseLayer;
+use pynet::layers::LayerSpec;
 use pynet::linalg::{gemm, gemm_flops};
-use pynet::network::{Event, LayerSpec, Network, NetworkConfig, TrainOptions};
+use pynet::network::{Event, Network, NetworkConfig, TrainOptions};
 use pynet::optimizers::{Optimizer, Penalty, Rule, DEFAULT_EPSILON};
 use pynet::regularizers::Regularizer;
 use rand::{Rng, SeedableRng};
@@ -35,12 +36,12 @@ fn elastic_net() -> Option<Regularizer> {
 fn seed_network() -> Network<f64> {
     let config = NetworkConfig {
         input_nodes: INPUTS,
-        hidden: vec![LayerSpec {
+        hidden: vec![LayerSpec::Dense {
             nodes: HIDDEN,
             activation: Activation::ReLU { leak: 0.01 },
             regularizer: elastic_net(),
         }],
-        output: LayerSpec {
+        output: LayerSpec::Dense {
             nodes: OUTPUTS,
             activation: Activation::Softmax,
             regularizer: elastic_net(),
@@ -137,7 +138,11 @@ fn optimizer_step(c: &mut Criterion) {
     let mut buffer = vec![0.01f64; len];
     let mut state = optimizer.new_state::<f64>(len);
     let mut step = 0;
-    let penalty = Penalty { l1: 1e-4, l2: 1e-4 };
+    let penalty = Penalty {
+        l1: 1e-4,
+        l2: 1e-4,
+        decays: false,
+    };
     // The fused pass as training runs it: regularize, update the moments,
     // write the new parameters into the gradient buffer, then swap.
     c.bench_function("fused adam + elastic-net step 784×200", |b| {
@@ -174,6 +179,7 @@ fn training_epoch(c: &mut Criterion) {
                 metric: None,
                 validation: None,
                 early_stopping: None,
+                shuffle: true,
             };
             b.iter(|| {
                 let mut observer = |_: Event| ControlFlow::Continue(());

@@ -123,9 +123,17 @@ pub(crate) fn same_shape(
     Ok(())
 }
 
+/// Checks a DropoutLayer's rate where the layer is built (the engine checks
+/// it with the same rule when the network is).
+#[pyfunction]
+fn check_dropout_rate(rate: f64) -> PyResult<f64> {
+    Ok(crate::layers::DropoutLayer::new(rate)?.rate)
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(check_dropout_rate, module)?)?;
     module.add_class::<components::PyActivation>()?;
     module.add_class::<components::PyCost>()?;
     module.add_class::<components::PyRegularizer>()?;

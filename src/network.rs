@@ -1,24 +1,23 @@
-//! The network: dense layers applied to whole batches. Forward and backward
-//! passes work on pre-allocated buffers (`workspace`); the training loop
-//! lives in `training`.
+//! The network: a stack of layers applied to whole batches. Forward and
+//! backward are plain loops over `Layer`s on pre-allocated buffers
+//! (`workspace`); the cost step at the output fuses Softmax + CrossEntropy;
+//! the training loop lives in `training`, checkpoints in `state`.
 
 mod state;
 mod training;
 mod workspace;
 
-pub use state::{LayerMoments, RngState};
+pub use state::{NamedState, RngState};
 pub use training::{check_counts, EarlyStopping, EpochRecord, Event, Monitor, TrainOptions, TrainReport};
 
-use crate::activations::Activation;
 use crate::costs::Cost;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
-use crate::layers::DenseLayer;
+use crate::layers::{DenseLayer, DropoutLayer, GradientAt, Layer, LayerSpec, Mode};
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
-use crate::optimizers::{MomentState, Optimizer};
+use crate::optimizers::{Optimizer, ParameterState};
 use crate::real::{Input, Real};
-use crate::regularizers::Regularizer;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -29,18 +28,17 @@ use workspace::Workspace;
 /// efficient matrix product, small enough never to copy the whole data set.
 const CHUNK_ROWS: usize = 4096;
 
-/// One dense layer as the user describes it, before it has parameters.
-#[derive(Clone, Debug)]
-pub struct LayerSpec {
-    pub nodes: usize,
-    pub activation: Activation,
-    pub regularizer: Option<Regularizer>,
-}
+/// The random stream dropout masks are drawn from: a stream of its own
+/// beside the one that initialises and shuffles, so adding a DropoutLayer
+/// changes no initialisation or shuffle.
+const DROPOUT_STREAM: u64 = 1;
 
 #[derive(Clone, Debug)]
 pub struct NetworkConfig {
     pub input_nodes: usize,
+    /// Hidden layers (dense or dropout), input side first.
     pub hidden: Vec<LayerSpec>,
+    /// The output layer: dense.
     pub output: LayerSpec,
     pub cost: Cost,
     pub optimizer: Optimizer,
@@ -48,22 +46,24 @@ pub struct NetworkConfig {
     pub seed: u64,
 }
 
-/// (weights, biases) per layer, hidden layers first, output last.
+/// (weights, biases) per dense layer, hidden layers first, output last.
 pub type Parameters<T> = Vec<(Array2<T>, Array1<T>)>;
 
 #[derive(Clone, Debug)]
 pub struct Network<T> {
     pub input_nodes: usize,
-    /// Hidden layers followed by the output layer.
-    pub layers: Vec<DenseLayer<T>>,
+    /// Hidden layers followed by the output layer (always dense).
+    pub layers: Vec<Layer<T>>,
     pub cost: Cost,
     pub optimizer: Optimizer,
-    /// Optimizer state for (weights, biases) of each layer.
-    pub optimizer_state: Vec<(MomentState<T>, MomentState<T>)>,
+    /// Optimizer state of every trainable array, in `parameter_names` order.
+    pub optimizer_state: Vec<ParameterState<T>>,
     /// Updates applied so far (Adam's t).
     pub step: u64,
     /// Drives initialisation and then every epoch's shuffle.
     pub rng: ChaCha8Rng,
+    /// Drives the dropout masks.
+    pub dropout_rng: ChaCha8Rng,
 }
 
 /// The most parameters a network may have. With gradients and two optimizer
@@ -77,12 +77,13 @@ fn check_size(config: &NetworkConfig) -> Result<()> {
     let mut inputs = config.input_nodes;
     let mut total: usize = 0;
     for spec in config.hidden.iter().chain(std::iter::once(&config.output)) {
-        total = spec
-            .nodes
-            .checked_mul(inputs.saturating_add(1))
-            .and_then(|layer| total.checked_add(layer))
-            .unwrap_or(usize::MAX);
-        inputs = spec.nodes;
+        if let LayerSpec::Dense { nodes, .. } = *spec {
+            total = nodes
+                .checked_mul(inputs.saturating_add(1))
+                .and_then(|layer| total.checked_add(layer))
+                .unwrap_or(usize::MAX);
+            inputs = nodes;
+        }
     }
     if total > MAX_PARAMETERS {
         return Err(Error::value(
@@ -96,18 +97,33 @@ fn check_size(config: &NetworkConfig) -> Result<()> {
 impl<T: Real> Network<T> {
     pub fn new(config: &NetworkConfig) -> Result<Self> {
         check_size(config)?;
+        if !matches!(config.output, LayerSpec::Dense { .. }) {
+            return Err(Error::value("output_layer", "expected a dense output layer"));
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut dropout_rng = ChaCha8Rng::seed_from_u64(config.seed);
+        dropout_rng.set_stream(DROPOUT_STREAM);
         let mut inputs = config.input_nodes;
         let mut layers = Vec::with_capacity(config.hidden.len() + 1);
         for spec in config.hidden.iter().chain(std::iter::once(&config.output)) {
-            let (weights, biases) = config.initializer.draw(spec.nodes, inputs, &mut rng);
-            layers.push(DenseLayer {
-                weights,
-                biases,
-                activation: spec.activation.clone(),
-                regularizer: spec.regularizer.clone(),
-            });
-            inputs = spec.nodes;
+            let layer = match spec {
+                LayerSpec::Dense {
+                    nodes,
+                    activation,
+                    regularizer,
+                } => {
+                    let (weights, biases) = config.initializer.draw(*nodes, inputs, &mut rng);
+                    Layer::Dense(DenseLayer {
+                        weights,
+                        biases,
+                        activation: activation.clone(),
+                        regularizer: regularizer.clone(),
+                    })
+                }
+                LayerSpec::Dropout { rate } => Layer::Dropout(DropoutLayer::new(*rate)?),
+            };
+            inputs = layer.outputs(inputs);
+            layers.push(layer);
         }
         let mut network = Network {
             input_nodes: config.input_nodes,
@@ -117,17 +133,55 @@ impl<T: Real> Network<T> {
             optimizer_state: Vec::new(),
             step: 0,
             rng,
+            dropout_rng,
         };
         network.reset_optimizer_state();
         Ok(network)
     }
 
     pub fn outputs(&self) -> usize {
-        self.layers.last().map_or(0, DenseLayer::nodes)
+        self.output_layer().nodes()
     }
 
+    /// The last layer, dense by construction.
     fn output_layer(&self) -> &DenseLayer<T> {
-        &self.layers[self.layers.len() - 1]
+        self.layers
+            .last()
+            .and_then(Layer::as_dense)
+            .expect("a network ends with its dense output layer")
+    }
+
+    pub fn dense_layers(&self) -> impl Iterator<Item = &DenseLayer<T>> {
+        self.layers.iter().filter_map(Layer::as_dense)
+    }
+
+    /// Each layer's name as saved files and `named_parameters` use:
+    /// its kind and its index among layers of that kind (`dense_0`, `dropout_0`).
+    pub fn layer_names(&self) -> Vec<String> {
+        let mut counts = std::collections::HashMap::new();
+        self.layers
+            .iter()
+            .map(|layer| {
+                let count = counts.entry(layer.kind()).or_insert(0usize);
+                *count += 1;
+                format!("{}_{}", layer.kind(), *count - 1)
+            })
+            .collect()
+    }
+
+    /// Every trainable array's name (`dense_0.weights`, …), in the order of
+    /// `optimizer_state` and of the optimizer's pass.
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.layer_names()
+            .iter()
+            .zip(&self.layers)
+            .flat_map(|(layer_name, layer)| {
+                layer
+                    .parameter_names()
+                    .iter()
+                    .map(move |parameter| format!("{layer_name}.{parameter}"))
+            })
+            .collect()
     }
 
     /// Softmax followed by CrossEntropy back-propagates through one fused
@@ -141,12 +195,8 @@ impl<T: Real> Network<T> {
         self.optimizer_state = self
             .layers
             .iter()
-            .map(|layer| {
-                (
-                    self.optimizer.new_state(layer.weights.len()),
-                    self.optimizer.new_state(layer.biases.len()),
-                )
-            })
+            .flat_map(|layer| layer.parameter_values())
+            .map(|values| self.optimizer.new_state(values.len()))
             .collect();
         self.step = 0;
     }
@@ -291,7 +341,8 @@ impl<T: Real> Network<T> {
 
     // ----- forward and backward on the workspace -----
 
-    fn forward(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<()> {
+    /// Runs every layer on the first `rows` examples of the workspace.
+    fn forward(&self, workspace: &mut Workspace<T>, rows: usize, mut mode: Mode<'_>) -> Result<()> {
         let Workspace {
             inputs,
             layers: buffers,
@@ -300,15 +351,10 @@ impl<T: Real> Network<T> {
         for (l, layer) in self.layers.iter().enumerate() {
             let (below, rest) = buffers.split_at_mut(l);
             let input = match below.last() {
-                Some(previous) => previous.a.slice(s![..rows, ..]),
+                Some(previous) => previous.output(rows),
                 None => inputs.slice(s![..rows, ..]),
             };
-            let current = &mut rest[0];
-            layer.forward(
-                input,
-                current.z.slice_mut(s![..rows, ..]),
-                current.a.slice_mut(s![..rows, ..]),
-            )?;
+            layer.forward(input, &mut rest[0], rows, &mut mode)?;
         }
         Ok(())
     }
@@ -322,64 +368,54 @@ impl<T: Real> Network<T> {
 
     /// Σ_l R_l(W_l): the penalties added once to every batch's cost.
     fn penalty(&self) -> Result<f64> {
-        self.layers.iter().map(DenseLayer::penalty).sum()
+        self.layers.iter().map(Layer::penalty).sum()
+    }
+
+    /// The cost step: (1/m) ∂C/∂(output) into the output layer's buffers, at
+    /// its pre-activation when Softmax + CrossEntropy fuse to `s − t`.
+    fn cost_gradient(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<GradientAt> {
+        let scale = T::one() / T::lit(rows as f64);
+        let Workspace {
+            targets,
+            layers: buffers,
+            ..
+        } = workspace;
+        let output = buffers.last_mut().expect("a network has an output layer");
+        let predictions = output.a.slice(s![..rows, ..]);
+        let targets = targets.slice(s![..rows, ..]);
+        if self.uses_fused_softmax_cross_entropy() {
+            Zip::from(output.grad_z.slice_mut(s![..rows, ..]).rows_mut())
+                .and(predictions.rows())
+                .and(targets.rows())
+                .for_each(|g, s, t| softmax_cross_entropy_row(g, s, t, scale));
+            Ok(GradientAt::PreActivation)
+        } else {
+            self.cost
+                .gradient(predictions, targets, scale, output.grad_a.slice_mut(s![..rows, ..]))?;
+            Ok(GradientAt::Output)
+        }
     }
 
     /// Fills every layer's gradient buffers with (1/m) Σ ∂C_i/∂θ (the
     /// regularizers' part is added by the caller).
     fn backward(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<()> {
+        let mut at = self.cost_gradient(workspace, rows)?;
         let Workspace {
             inputs,
-            targets,
             layers: buffers,
+            ..
         } = workspace;
-        let scale = T::one() / T::lit(rows as f64);
-        let last = self.layers.len() - 1;
-        {
-            let output = &mut buffers[last];
-            let predictions = output.a.slice(s![..rows, ..]);
-            let targets = targets.slice(s![..rows, ..]);
-            let mut grad_z = output.grad_z.slice_mut(s![..rows, ..]);
-            if self.uses_fused_softmax_cross_entropy() {
-                Zip::from(grad_z.rows_mut())
-                    .and(predictions.rows())
-                    .and(targets.rows())
-                    .for_each(|g, s, t| softmax_cross_entropy_row(g, s, t, scale));
-            } else {
-                let mut grad_a = output.grad_a.slice_mut(s![..rows, ..]);
-                self.cost.gradient(predictions, targets, scale, grad_a.view_mut())?;
-                self.layers[last].activation.backward(
-                    output.z.slice(s![..rows, ..]),
-                    predictions,
-                    grad_a.view(),
-                    grad_z,
-                )?;
-            }
-        }
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let (below, rest) = buffers.split_at_mut(l);
-            let current = &mut rest[0];
-            let grad_z = current.grad_z.slice(s![..rows, ..]);
-            let input = match below.last() {
-                Some(previous) => previous.a.slice(s![..rows, ..]),
-                None => inputs.slice(s![..rows, ..]),
-            };
-            layer.parameter_gradients(
-                input,
-                grad_z,
-                current.grad_weights.view_mut(),
-                current.grad_biases.view_mut(),
-            );
-            if let Some(previous) = below.last_mut() {
-                let mut grad_a = previous.grad_a.slice_mut(s![..rows, ..]);
-                layer.input_gradient(grad_z, grad_a.view_mut());
-                self.layers[l - 1].activation.backward(
-                    previous.z.slice(s![..rows, ..]),
+            let (input, grad_input) = match below.last_mut() {
+                Some(previous) => (
                     previous.a.slice(s![..rows, ..]),
-                    grad_a.view(),
-                    previous.grad_z.slice_mut(s![..rows, ..]),
-                )?;
-            }
+                    Some(previous.grad_a.slice_mut(s![..rows, ..])),
+                ),
+                None => (inputs.slice(s![..rows, ..]), None),
+            };
+            layer.backward(input, &mut rest[0], grad_input, rows, at)?;
+            at = GradientAt::Output;
         }
         Ok(())
     }
@@ -406,7 +442,7 @@ impl<T: Real> Network<T> {
             rows.clear();
             rows.extend(start..end);
             workspace.gather(inputs, targets, &rows, normalizer)?;
-            self.forward(&mut workspace, rows.len())?;
+            self.forward(&mut workspace, rows.len(), Mode::Inference)?;
             check_outputs_finite(workspace.output(rows.len()), start)?;
             visit(start..end, &workspace)?;
         }
@@ -469,7 +505,9 @@ impl<T: Real> Network<T> {
     }
 
     /// The exact gradient one optimizer step would use if the examples
-    /// were one mini-batch.
+    /// were one mini-batch (in this order), regularizers included: what
+    /// `apply_gradients` takes. Dropout masks are drawn as the next
+    /// training batch would draw them, without advancing the stream.
     pub fn compute_gradients<I: Input>(
         &self,
         inputs: ArrayView2<I>,
@@ -483,13 +521,22 @@ impl<T: Real> Network<T> {
         let rows: Vec<usize> = (0..inputs.nrows()).collect();
         let mut workspace = Workspace::new(self, rows.len(), true, true);
         workspace.gather(inputs, Some(targets), &rows, normalizer)?;
-        self.forward(&mut workspace, rows.len())?;
+        let mut dropout_rng = self.dropout_rng.clone();
+        self.forward(
+            &mut workspace,
+            rows.len(),
+            Mode::Training {
+                dropout_rng: &mut dropout_rng,
+            },
+        )?;
         check_outputs_finite(workspace.output(rows.len()), 0)?;
         self.backward(&mut workspace, rows.len())?;
         for (layer, buffers) in self.layers.iter().zip(workspace.layers.iter_mut()) {
-            layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
+            if let Some(dense) = layer.as_dense() {
+                dense.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
+            }
         }
-        let gradients = workspace.into_gradients();
+        let gradients = workspace.into_gradients(self);
         let all_finite = gradients
             .iter()
             .all(|(weights, biases)| weights.iter().chain(biases.iter()).all(|v| v.is_finite()));
@@ -506,28 +553,39 @@ impl<T: Real> Network<T> {
         Ok(gradients)
     }
 
+    /// Copies of (weights, biases) per dense layer.
     pub fn parameters(&self) -> Parameters<T> {
-        self.layers
-            .iter()
+        self.dense_layers()
             .map(|layer| (layer.weights.clone(), layer.biases.clone()))
+            .collect()
+    }
+
+    /// Copies of every trainable array by name (`dense_0.weights`, …), in
+    /// `parameter_names` order.
+    pub fn named_parameters(&self) -> Vec<(String, ndarray::ArrayD<T>)> {
+        self.parameter_names()
+            .into_iter()
+            .zip(self.layers.iter().flat_map(Layer::parameter_arrays))
+            .map(|(name, values)| (name, values.to_owned()))
             .collect()
     }
 
     /// Replaces every layer's parameters after checking count, shapes and
     /// values; on error nothing changes. Optimizer state is kept.
     pub fn set_parameters(&mut self, parameters: Vec<(ArrayView2<f64>, ArrayView1<f64>)>) -> Result<()> {
-        if parameters.len() != self.layers.len() {
+        let dense_count = self.dense_layers().count();
+        if parameters.len() != dense_count {
             return Err(Error::value(
                 "hidden_layers",
                 format!(
-                    "expected parameters for {} hidden layers, got {}",
-                    self.layers.len() - 1,
+                    "expected parameters for {} hidden dense layers, got {}",
+                    dense_count - 1,
                     parameters.len() as i64 - 1
                 ),
             ));
         }
-        for (l, ((weights, biases), layer)) in parameters.iter().zip(&self.layers).enumerate() {
-            let which = if l + 1 == self.layers.len() {
+        for (l, ((weights, biases), layer)) in parameters.iter().zip(self.dense_layers()).enumerate() {
+            let which = if l + 1 == dense_count {
                 "output layer".to_string()
             } else {
                 format!("hidden layer {l}")
@@ -555,16 +613,20 @@ impl<T: Real> Network<T> {
             check_representable::<T>(weights.view(), "weights")?;
             check_representable::<T>(biases.view().insert_axis(Axis(0)), "biases")?;
         }
-        for ((weights, biases), layer) in parameters.into_iter().zip(self.layers.iter_mut()) {
+        for ((weights, biases), layer) in parameters.into_iter().zip(self.dense_layers_mut()) {
             layer.weights = weights.mapv(T::lit);
             layer.biases = biases.mapv(T::lit);
         }
         Ok(())
     }
 
+    fn dense_layers_mut(&mut self) -> impl Iterator<Item = &mut DenseLayer<T>> {
+        self.layers.iter_mut().filter_map(Layer::as_dense_mut)
+    }
+
     /// Puts back parameters taken with `parameters()` from this network.
     fn restore_parameters(&mut self, parameters: Parameters<T>) {
-        for ((weights, biases), layer) in parameters.into_iter().zip(self.layers.iter_mut()) {
+        for ((weights, biases), layer) in parameters.into_iter().zip(self.dense_layers_mut()) {
             layer.weights = weights;
             layer.biases = biases;
         }

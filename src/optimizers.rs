@@ -1,7 +1,14 @@
-//! Optimizers: the update rule and the per-parameter state it keeps.
+//! Optimizers: the update rule and the named state it keeps per parameter.
+//!
+//! Each rule names its state slots (`Rule::slot_names`); a parameter array's
+//! state is one vector per slot, and one fused pass per parameter array
+//! updates the parameters and every slot together, whatever their number.
+//! Adding a rule means one `Rule` arm, its slot names, its update closure in
+//! `update_into`, and its parsing in the binding.
 
-use crate::error::{require_open_unit, require_strictly_positive, Result};
+use crate::error::{require_non_negative, require_open_unit, require_strictly_positive, Result};
 use crate::real::Real;
+use crate::regularizers::elastic_net_gradient;
 use rayon::prelude::*;
 
 /// ε in the denominators of RMSProp and Adam unless the user sets another.
@@ -10,9 +17,36 @@ pub const DEFAULT_EPSILON: f64 = 1e-9;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Rule {
     GradientDescent,
-    Momentum { decay_rate: f64 },
-    RMSProp { decay_rate: f64 },
-    Adam { decay_rate1: f64, decay_rate2: f64 },
+    Momentum {
+        decay_rate: f64,
+    },
+    RMSProp {
+        decay_rate: f64,
+    },
+    Adam {
+        decay_rate1: f64,
+        decay_rate2: f64,
+    },
+    /// Adam with decoupled weight decay (Loshchilov & Hutter, as
+    /// `torch.optim.AdamW`): each decayed parameter is first scaled by
+    /// `1 − learning_rate · weight_decay`, then takes Adam's step.
+    AdamW {
+        decay_rate1: f64,
+        decay_rate2: f64,
+        weight_decay: f64,
+    },
+}
+
+impl Rule {
+    /// The state each parameter array keeps, by name (the saved file's keys).
+    pub fn slot_names(&self) -> &'static [&'static str] {
+        match self {
+            Rule::GradientDescent => &[],
+            Rule::Momentum { .. } => &["velocity"],
+            Rule::RMSProp { .. } => &["mean_square"],
+            Rule::Adam { .. } | Rule::AdamW { .. } => &["first_moment", "second_moment"],
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,12 +56,11 @@ pub struct Optimizer {
     pub epsilon: f64,
 }
 
-/// Moment estimates for one parameter tensor, flattened. Every rule keeps
-/// both (unused ones stay zero) so one fused kernel serves all of them.
+/// One parameter array's optimizer state: a vector per slot of its rule
+/// (`Rule::slot_names`), each as long as the array, flattened.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MomentState<T> {
-    pub first: Vec<T>,
-    pub second: Vec<T>,
+pub struct ParameterState<T> {
+    pub slots: Vec<Vec<T>>,
 }
 
 /// What one fused update pass measured: the regularization penalty of the
@@ -38,12 +71,14 @@ pub struct UpdateSummary {
     pub finite: bool,
 }
 
-/// Elastic-net coefficients folded into the update (zero for biases and for
-/// layers without a built-in regularizer).
+/// What the fused pass adds to one parameter array's gradient or update
+/// beyond the rule: the elastic-net coefficients of a built-in regularizer
+/// (weights only) and whether decoupled weight decay applies (weights only).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Penalty {
     pub l1: f64,
     pub l2: f64,
+    pub decays: bool,
 }
 
 impl Optimizer {
@@ -62,6 +97,15 @@ impl Optimizer {
                 require_open_unit("decay_rate1", decay_rate1)?;
                 require_open_unit("decay_rate2", decay_rate2)?;
             }
+            Rule::AdamW {
+                decay_rate1,
+                decay_rate2,
+                weight_decay,
+            } => {
+                require_open_unit("decay_rate1", decay_rate1)?;
+                require_open_unit("decay_rate2", decay_rate2)?;
+                require_non_negative("weight_decay", weight_decay)?;
+            }
         }
         Ok(Optimizer {
             rule,
@@ -76,19 +120,19 @@ impl Optimizer {
             Rule::Momentum { .. } => "Momentum",
             Rule::RMSProp { .. } => "RMSProp",
             Rule::Adam { .. } => "Adam",
+            Rule::AdamW { .. } => "AdamW",
         }
     }
 
-    /// Fresh (zero) state for a tensor of `len` parameters.
-    pub fn new_state<T: Real>(&self, len: usize) -> MomentState<T> {
-        MomentState {
-            first: vec![T::zero(); len],
-            second: vec![T::zero(); len],
+    /// Fresh (zero) state for an array of `len` parameters.
+    pub fn new_state<T: Real>(&self, len: usize) -> ParameterState<T> {
+        ParameterState {
+            slots: self.rule.slot_names().iter().map(|_| vec![T::zero(); len]).collect(),
         }
     }
 
     /// One update in a single pass over the parameters: adds the elastic-net
-    /// gradient `l1·sign(w) + l2·w` to `gradient`, advances the moments, and
+    /// gradient `l1·sign(w) + l2·w` to `gradient`, advances the state, and
     /// writes the *updated parameters into `gradient`* (the caller swaps the
     /// buffers, so a non-finite result never overwrites the parameters). It
     /// also measures the penalty `l1·Σ|w| + l2/2·Σw²` of the old parameters.
@@ -97,31 +141,28 @@ impl Optimizer {
         &self,
         params: &[T],
         gradient: &mut [T],
-        state: &mut MomentState<T>,
+        state: &mut ParameterState<T>,
         step: u64,
         penalty: Penalty,
     ) -> UpdateSummary {
         let lr = T::lit(self.learning_rate);
         let eps = T::lit(self.epsilon);
         let (l1, l2) = (T::lit(penalty.l1), T::lit(penalty.l2));
-        let buffers = Buffers {
-            params,
-            gradient,
-            first: &mut state.first,
-            second: &mut state.second,
-        };
+        let slots = &mut state.slots;
         let sums = match self.rule {
-            Rule::GradientDescent => in_parallel_blocks(buffers, l1, l2, move |w, g, _, _| w - lr * g),
+            Rule::GradientDescent => {
+                in_parallel_blocks::<T, 0, _>(params, gradient, slots, l1, l2, move |w, g, _| w - lr * g)
+            }
             Rule::Momentum { decay_rate } => {
                 let beta = T::lit(decay_rate);
-                in_parallel_blocks(buffers, l1, l2, move |w, g, velocity, _| {
+                in_parallel_blocks::<T, 1, _>(params, gradient, slots, l1, l2, move |w, g, [velocity]| {
                     *velocity = beta * *velocity + lr * g;
                     w - *velocity
                 })
             }
             Rule::RMSProp { decay_rate } => {
                 let (rho, one_minus_rho) = (T::lit(decay_rate), T::lit(1.0 - decay_rate));
-                in_parallel_blocks(buffers, l1, l2, move |w, g, square, _| {
+                in_parallel_blocks::<T, 1, _>(params, gradient, slots, l1, l2, move |w, g, [square]| {
                     *square = rho * *square + one_minus_rho * g * g;
                     w - lr * g / (square.sqrt() + eps)
                 })
@@ -130,15 +171,24 @@ impl Optimizer {
                 decay_rate1,
                 decay_rate2,
             } => {
-                let t = i32::try_from(step).unwrap_or(i32::MAX);
-                let (beta1, beta2) = (T::lit(decay_rate1), T::lit(decay_rate2));
-                let (one_minus_beta1, one_minus_beta2) = (T::lit(1.0 - decay_rate1), T::lit(1.0 - decay_rate2));
-                let first_correction = T::lit(1.0 / (1.0 - decay_rate1.powi(t)));
-                let second_correction = T::lit(1.0 / (1.0 - decay_rate2.powi(t)));
-                in_parallel_blocks(buffers, l1, l2, move |w, g, m, v| {
-                    *m = beta1 * *m + one_minus_beta1 * g;
-                    *v = beta2 * *v + one_minus_beta2 * g * g;
-                    w - lr * (*m * first_correction) / ((*v * second_correction).sqrt() + eps)
+                let adam = AdamStep::new(decay_rate1, decay_rate2, step, lr, eps);
+                in_parallel_blocks::<T, 2, _>(params, gradient, slots, l1, l2, move |w, g, moments| {
+                    w - adam.step(g, moments)
+                })
+            }
+            Rule::AdamW {
+                decay_rate1,
+                decay_rate2,
+                weight_decay,
+            } => {
+                let adam = AdamStep::new(decay_rate1, decay_rate2, step, lr, eps);
+                let kept = if penalty.decays {
+                    T::lit(1.0 - self.learning_rate * weight_decay)
+                } else {
+                    T::one()
+                };
+                in_parallel_blocks::<T, 2, _>(params, gradient, slots, l1, l2, move |w, g, moments| {
+                    w * kept - adam.step(g, moments)
                 })
             }
         };
@@ -149,12 +199,41 @@ impl Optimizer {
     }
 }
 
-/// The slices one fused pass reads and writes, all of one length.
-struct Buffers<'a, T> {
-    params: &'a [T],
-    gradient: &'a mut [T],
-    first: &'a mut [T],
-    second: &'a mut [T],
+/// Adam's moment update and bias-corrected step, shared by Adam and AdamW.
+#[derive(Clone, Copy)]
+struct AdamStep<T> {
+    beta1: T,
+    beta2: T,
+    one_minus_beta1: T,
+    one_minus_beta2: T,
+    first_correction: T,
+    second_correction: T,
+    lr: T,
+    eps: T,
+}
+
+impl<T: Real> AdamStep<T> {
+    fn new(decay_rate1: f64, decay_rate2: f64, step: u64, lr: T, eps: T) -> Self {
+        let t = i32::try_from(step).unwrap_or(i32::MAX);
+        AdamStep {
+            beta1: T::lit(decay_rate1),
+            beta2: T::lit(decay_rate2),
+            one_minus_beta1: T::lit(1.0 - decay_rate1),
+            one_minus_beta2: T::lit(1.0 - decay_rate2),
+            first_correction: T::lit(1.0 / (1.0 - decay_rate1.powi(t))),
+            second_correction: T::lit(1.0 / (1.0 - decay_rate2.powi(t))),
+            lr,
+            eps,
+        }
+    }
+
+    /// Advances `[m, v]` with the gradient `g` and returns the step to subtract.
+    #[inline(always)]
+    fn step(&self, g: T, [m, v]: &mut [T; 2]) -> T {
+        *m = self.beta1 * *m + self.one_minus_beta1 * g;
+        *v = self.beta2 * *v + self.one_minus_beta2 * g * g;
+        self.lr * (*m * self.first_correction) / ((*v * self.second_correction).sqrt() + self.eps)
+    }
 }
 
 /// Σ|w|, Σw², and Σ(new − new), which is NaN exactly when some new value is
@@ -181,12 +260,18 @@ impl<T: Real> PassSums<T> {
 /// number of threads.
 const BLOCK: usize = 1 << 14;
 
+/// One block of a fused pass: parameters, gradient (then updated values)
+/// and the rule's `N` state slots.
+type Block<'a, T, const N: usize> = (&'a [T], &'a mut [T], [&'a mut [T]; N]);
+
 /// Runs a fused pass block by block, spreading blocks over rayon's threads
 /// (a single block, or a single thread, runs inline): the pass is
 /// element-wise, so blocks are independent and only their sums are
-/// combined, in block order.
-fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
-    buffers: Buffers<'_, T>,
+/// combined, in block order. `N` is the rule's number of state slots.
+fn in_parallel_blocks<T: Real, const N: usize, F: Fn(T, T, &mut [T; N]) -> T + Sync>(
+    params: &[T],
+    gradient: &mut [T],
+    slots: &mut [Vec<T>],
     l1: T,
     l2: T,
     rule: F,
@@ -196,25 +281,22 @@ fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
         square: T::zero(),
         non_finite_marker: T::zero(),
     };
-    buffers
-        .params
-        .par_chunks(BLOCK)
-        .zip(buffers.gradient.par_chunks_mut(BLOCK))
-        .zip(buffers.first.par_chunks_mut(BLOCK))
-        .zip(buffers.second.par_chunks_mut(BLOCK))
-        .map(|(((params, gradient), first), second)| {
-            fused_pass(
-                Buffers {
-                    params,
-                    gradient,
-                    first,
-                    second,
-                },
-                l1,
-                l2,
-                &rule,
-            )
+    let n = params.len();
+    // Every slot split into the same blocks as the parameters: block b of
+    // slot k is `slot_blocks[k][b]`.
+    let mut slot_blocks: Vec<std::slice::ChunksMut<'_, T>> =
+        slots.iter_mut().map(|slot| slot[..n].chunks_mut(BLOCK)).collect();
+    let blocks: Vec<Block<'_, T, N>> = params
+        .chunks(BLOCK)
+        .zip(gradient[..n].chunks_mut(BLOCK))
+        .map(|(params, gradient)| {
+            let block_slots: [&mut [T]; N] = std::array::from_fn(|k| slot_blocks[k].next().unwrap_or_default());
+            (params, gradient, block_slots)
         })
+        .collect();
+    blocks
+        .into_par_iter()
+        .map(|(params, gradient, block_slots)| fused_pass(params, gradient, block_slots, l1, l2, &rule))
         .collect::<Vec<_>>()
         .into_iter()
         .fold(zero, PassSums::combine)
@@ -224,26 +306,34 @@ fn in_parallel_blocks<T: Real, F: Fn(T, T, &mut T, &mut T) -> T + Sync>(
 /// running sum is one long dependency chain).
 const LANES: usize = 8;
 
-/// The fused parameter pass shared by every rule; `rule(w, g, first,
-/// second)` returns the new value of `w` given the regularized gradient `g`.
-/// Compiled for AVX-512 and AVX2 as well as the baseline, chosen at run
-/// time. The update is a pure element-wise map, which vectorizes; the sums
-/// follow in a second, cache-hot pass with independent lanes (a single
-/// running sum would be one long dependency chain).
+/// The fused parameter pass shared by every rule; `rule(w, g, state)`
+/// returns the new value of `w` given the regularized gradient `g`,
+/// advancing the parameter's `N` state values. Compiled for AVX-512 and
+/// AVX2 as well as the baseline, chosen at run time. The update is a pure
+/// element-wise map, which vectorizes; the sums follow in a second,
+/// cache-hot pass with independent lanes.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn fused_pass<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
-    buffers: Buffers<'_, T>,
+fn fused_pass<T: Real, const N: usize, F: Fn(T, T, &mut [T; N]) -> T>(
+    params: &[T],
+    gradient: &mut [T],
+    slots: [&mut [T]; N],
     l1: T,
     l2: T,
     rule: F,
 ) -> PassSums<T> {
-    let n = buffers.params.len();
-    let params = &buffers.params[..n];
-    let gradient = &mut buffers.gradient[..n];
-    let first = &mut buffers.first[..n];
-    let second = &mut buffers.second[..n];
+    let n = params.len();
+    let gradient = &mut gradient[..n];
+    let mut slots = slots.map(|slot| &mut slot[..n]);
     for i in 0..n {
-        gradient[i] = regularized_update(params[i], gradient[i], &mut first[i], &mut second[i], l1, l2, &rule);
+        let mut state: [T; N] = std::array::from_fn(|k| slots[k][i]);
+        gradient[i] = rule(
+            params[i],
+            elastic_net_gradient(params[i], gradient[i], l1, l2),
+            &mut state,
+        );
+        for (slot, value) in slots.iter_mut().zip(state) {
+            slot[i] = value;
+        }
     }
     let (old, old_tail) = params.as_chunks::<LANES>();
     let (new, new_tail) = gradient.as_chunks::<LANES>();
@@ -257,27 +347,6 @@ fn fused_pass<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
         sums.add(0, old, new);
     }
     sums.total()
-}
-
-/// Adds the elastic-net gradient `l1·sign(w) + l2·w` to `g` and applies the rule.
-#[inline(always)]
-fn regularized_update<T: Real, F: Fn(T, T, &mut T, &mut T) -> T>(
-    w: T,
-    g: T,
-    first: &mut T,
-    second: &mut T,
-    l1: T,
-    l2: T,
-    rule: &F,
-) -> T {
-    let sign = if w > T::zero() {
-        T::one()
-    } else if w < T::zero() {
-        -T::one()
-    } else {
-        T::zero()
-    };
-    rule(w, g + l1 * sign + l2 * w, first, second)
 }
 
 /// Per-lane accumulators of `PassSums`.
@@ -341,7 +410,11 @@ mod tests {
         let w: Vec<f64> = (0..19).map(|i| i as f64 - 9.0).collect();
         let mut g = vec![1.0; 19];
         let mut state = opt.new_state(19);
-        let penalty = Penalty { l1: 0.1, l2: 0.2 };
+        let penalty = Penalty {
+            l1: 0.1,
+            l2: 0.2,
+            decays: false,
+        };
         let summary = opt.update_into(&w, &mut g, &mut state, 1, penalty);
         for (i, (&old, &new)) in w.iter().zip(&g).enumerate() {
             let sign = if old > 0.0 {
@@ -410,7 +483,90 @@ mod tests {
     }
 
     #[test]
+    fn each_rule_keeps_its_named_slots() {
+        let adam_w = Rule::AdamW {
+            decay_rate1: 0.9,
+            decay_rate2: 0.999,
+            weight_decay: 0.01,
+        };
+        for (rule, names) in [
+            (Rule::GradientDescent, &[][..]),
+            (Rule::Momentum { decay_rate: 0.9 }, &["velocity"][..]),
+            (Rule::RMSProp { decay_rate: 0.9 }, &["mean_square"][..]),
+            (adam_w, &["first_moment", "second_moment"][..]),
+        ] {
+            let optimizer = Optimizer::new(rule, 0.1, DEFAULT_EPSILON).unwrap();
+            assert_eq!(rule.slot_names(), names);
+            let state = optimizer.new_state::<f32>(5);
+            assert_eq!(state.slots.len(), names.len());
+            assert!(state.slots.iter().all(|slot| slot == &vec![0.0; 5]));
+        }
+    }
+
+    /// PyTorch's AdamW, step by step: p ← p·(1 − lr·λ); m, v as Adam;
+    /// p ← p − lr·m̂/(√v̂ + ε).
+    #[test]
+    fn adam_w_decays_decoupled_from_the_gradient() {
+        let (lr, wd, eps) = (0.01, 0.1, 1e-8);
+        let rule = Rule::AdamW {
+            decay_rate1: 0.9,
+            decay_rate2: 0.999,
+            weight_decay: wd,
+        };
+        let optimizer = Optimizer::new(rule, lr, eps).unwrap();
+        let gradients = [3.0, -1.0, 0.5];
+        let mut state = optimizer.new_state::<f64>(1);
+        let (mut w, mut m, mut v) = (2.0f64, 0.0f64, 0.0f64);
+        let mut engine_w = [2.0];
+        for (t, &g) in gradients.iter().enumerate() {
+            let t = t as i32 + 1;
+            w *= 1.0 - lr * wd;
+            m = 0.9 * m + 0.1 * g;
+            v = 0.999 * v + 0.001 * g * g;
+            let (m_hat, v_hat) = (m / (1.0 - 0.9f64.powi(t)), v / (1.0 - 0.999f64.powi(t)));
+            w -= lr * m_hat / (v_hat.sqrt() + eps);
+            let mut buffer = [g];
+            let decayed = Penalty {
+                decays: true,
+                ..Penalty::default()
+            };
+            optimizer.update_into(&engine_w, &mut buffer, &mut state, t as u64, decayed);
+            engine_w = buffer;
+            assert_abs_diff_eq!(engine_w[0], w, epsilon = 1e-15);
+        }
+        // Without decay (biases) AdamW is Adam.
+        let adam = Optimizer::new(
+            Rule::Adam {
+                decay_rate1: 0.9,
+                decay_rate2: 0.999,
+            },
+            lr,
+            eps,
+        )
+        .unwrap();
+        let (mut a, mut b) = ([2.0], [2.0]);
+        let (mut state_a, mut state_b) = (adam.new_state::<f64>(1), optimizer.new_state::<f64>(1));
+        for (t, &g) in gradients.iter().enumerate() {
+            let (mut ga, mut gb) = ([g], [g]);
+            adam.update_into(&a, &mut ga, &mut state_a, t as u64 + 1, Penalty::default());
+            optimizer.update_into(&b, &mut gb, &mut state_b, t as u64 + 1, Penalty::default());
+            (a, b) = (ga, gb);
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
     fn invalid_hyper_parameters_are_rejected() {
+        assert!(Optimizer::new(
+            Rule::AdamW {
+                decay_rate1: 0.9,
+                decay_rate2: 0.999,
+                weight_decay: -0.1
+            },
+            0.1,
+            DEFAULT_EPSILON
+        )
+        .is_err());
         assert!(Optimizer::new(Rule::GradientDescent, 0.0, DEFAULT_EPSILON).is_err());
         assert!(Optimizer::new(Rule::GradientDescent, f64::NAN, DEFAULT_EPSILON).is_err());
         assert!(Optimizer::new(Rule::Momentum { decay_rate: 1.0 }, 0.1, DEFAULT_EPSILON).is_err());

@@ -8,6 +8,15 @@ use crate::real::Real;
 use ndarray::{ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Dimension, Zip};
 use std::sync::Arc;
 
+/// `g + l1·sign(w) + l2·w`: a gradient plus the elastic-net gradient at `w`,
+/// the one definition every built-in regularizer's gradient goes through
+/// (the optimizer's fused pass and `compute_gradients` alike, so the two
+/// agree to the last bit).
+#[inline(always)]
+pub fn elastic_net_gradient<T: Real>(w: T, g: T, l1: T, l2: T) -> T {
+    g + l1 * sign(w) + l2 * w
+}
+
 #[derive(Clone, Debug)]
 pub enum Regularizer {
     L1Norm {
@@ -42,6 +51,12 @@ impl Regularizer {
             l1_penalty: require_non_negative("l1_penalty", l1_penalty)?,
             l2_penalty: require_non_negative("l2_penalty", l2_penalty)?,
         })
+    }
+
+    /// A user's own (Python) regularizer: its gradient cannot be folded
+    /// into the optimizer's pass.
+    pub fn is_custom(&self) -> bool {
+        matches!(self, Regularizer::Custom(_))
     }
 
     pub fn name(&self) -> &'static str {
@@ -116,7 +131,7 @@ impl Regularizer {
         let (l1, l2) = (T::lit(l1), T::lit(l2));
         Zip::from(&mut gradient)
             .and(&weights)
-            .for_each(|g, &w| *g += l1 * sign(w) + l2 * w);
+            .for_each(|g, &w| *g = elastic_net_gradient(w, *g, l1, l2));
     }
 }
 

@@ -507,7 +507,7 @@ def test_encrypted_flag_bit_in_the_local_header_only(good_file):
     copy alone changes nothing it reads, so the file may load (it is intact)
     or be rejected, but nothing else may come out."""
     data = bytearray(good_file)
-    data[members(good_file)["layer0.weights.npy"].local + 6] |= ENCRYPTED
+    data[members(good_file)["parameter/dense_0.weights.npy"].local + 6] |= ENCRYPTED
     try:
         loaded = load_bytes(bytes(data))
     except FormatError:
@@ -520,7 +520,7 @@ def test_other_compression_method(good_file, tmp_path, method):
     """The member's compression method changed (1 shrink, 12 bzip2, 14 LZMA,
     99 AES) over deflate data: NotImplementedError, OSError, LZMAError."""
     data = bytearray(good_file)
-    member = members(good_file)["layer1.weights.npy"]
+    member = members(good_file)["parameter/dense_1.weights.npy"]
     struct.pack_into("<H", data, member.central + 10, method)
     struct.pack_into("<H", data, member.local + 8, method)
     assert_damaged(data, tmp_path, mentions="network file")
@@ -537,7 +537,7 @@ def test_truncated_file(good_file, keep, tmp_path):
     assert_damaged(data, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["description.json.npy", "rng.key.npy", "layer0.weights.npy", "layer2.moment3.npy"])
+@pytest.mark.parametrize("name", ["description.json.npy", "rng/shuffle.key.npy", "parameter/dense_0.weights.npy", "optimizer/dense_2.biases/second_moment.npy"])
 @pytest.mark.parametrize("where", ["first", "middle", "before last"])
 def test_flipped_bytes_in_compressed_data(good_file, tmp_path, name, where):
     """Inside a member's deflate stream: zlib.error, a short stream
@@ -552,7 +552,7 @@ def test_flipped_bytes_in_compressed_data(good_file, tmp_path, name, where):
 @pytest.mark.parametrize("field", ["crc", "compressed size", "uncompressed size"])
 def test_damaged_central_directory_entry(good_file, tmp_path, field):
     data = bytearray(good_file)
-    member = members(good_file)["layer0.weights.npy"]
+    member = members(good_file)["parameter/dense_0.weights.npy"]
     offset = {"crc": 16, "compressed size": 20, "uncompressed size": 24}[field]
     (value,) = struct.unpack_from("<I", data, member.central + offset)
     struct.pack_into("<I", data, member.central + offset, value // 2 if field != "crc" else value ^ 0x10)
@@ -581,14 +581,14 @@ def npz_with_member(arrays, name, member_bytes):
 def test_npz_with_member_rebuilds_a_loadable_file(good_file):
     """Control for the two helpers: the real header and data give a file that loads."""
     arrays = contents_of(good_file)
-    weights = np.ascontiguousarray(arrays["layer0.weights"])
+    weights = np.ascontiguousarray(arrays["parameter/dense_0.weights"])
     header = repr({"descr": weights.dtype.str, "fortran_order": False, "shape": weights.shape})
-    loaded = load_bytes(npz_with_member(arrays, "layer0.weights", npy_member(header, weights.tobytes())))
+    loaded = load_bytes(npz_with_member(arrays, "parameter/dense_0.weights", npy_member(header, weights.tobytes())))
     assert_identical_parameters(loaded, load_bytes(good_file))
 
 
 @pytest.mark.parametrize("shape", [(10**12,), (2**31, 2**31), (6, 2**40), (2**62, 2**62, 2**62)])
-@pytest.mark.parametrize("name", ["layer0.weights", "description.json", "normalizer.mean"])
+@pytest.mark.parametrize("name", ["parameter/dense_0.weights", "description.json", "normalizer.mean"])
 def test_member_header_declaring_an_enormous_shape(good_file, tmp_path, shape, name):
     """A header whose shape needs terabytes, followed by a few bytes: rejected
     before anything that size is allocated (NumPy itself would raise
@@ -622,7 +622,7 @@ def test_member_header_that_is_not_a_header(good_file, tmp_path, header):
     """Deeply nested text makes Python's parser raise RecursionError; the rest
     are a dict NumPy would not write, or no dict at all."""
     arrays = contents_of(good_file)
-    data = npz_with_member(arrays, "layer0.weights", npy_member(header, arrays["layer0.weights"].tobytes()))
+    data = npz_with_member(arrays, "parameter/dense_0.weights", npy_member(header, arrays["parameter/dense_0.weights"].tobytes()))
     assert_damaged(data, tmp_path, mentions="network file")
 
 
@@ -630,7 +630,7 @@ def test_member_header_that_is_not_a_header(good_file, tmp_path, header):
 def test_member_header_of_excessive_length(good_file, tmp_path, length):
     arrays = contents_of(good_file)
     member = b"\x93NUMPY\x02\x00" + struct.pack("<I", length) + b"{" * 20
-    assert_damaged(npz_with_member(arrays, "layer0.weights", member), tmp_path, mentions="layer0.weights")
+    assert_damaged(npz_with_member(arrays, "parameter/dense_0.weights", member), tmp_path, mentions="parameter/dense_0.weights")
 
 
 def test_deeply_nested_description(good_file, tmp_path):
@@ -651,7 +651,7 @@ def test_description_with_enormous_layer_sizes(good_file, tmp_path, nodes):
         description["layers"][0]["nodes"] = nodes
 
     data = npz_bytes(with_description(contents_of(good_file), change))
-    assert_damaged(data, tmp_path, mentions="layer0.weights")
+    assert_damaged(data, tmp_path, mentions="parameter/dense_0.weights")
 
 
 def zip_of(files):
@@ -734,7 +734,7 @@ def test_a_file_object_is_read_from_its_position(good_file):
 
 @pytest.mark.parametrize(
     "key",
-    [DESCRIPTION, "rng.key", "layer0.weights", "layer1.biases", "layer2.weights", "layer0.moment0", "layer2.moment1",
+    [DESCRIPTION, "rng/shuffle.key", "parameter/dense_0.weights", "parameter/dense_1.biases", "parameter/dense_2.weights", "optimizer/dense_0.weights/first_moment", "optimizer/dense_2.weights/second_moment",
      "normalizer.mean", "normalizer.std"],
 )
 def test_npz_missing_a_key(good_file, key):
@@ -747,12 +747,12 @@ def test_npz_missing_a_key(good_file, key):
 @pytest.mark.parametrize(
     "key, value",
     [
-        ("layer0.weights", np.full((6, 4), np.nan)),
-        ("layer0.weights", np.ones((4, 6))),
-        ("layer1.biases", np.ones((5, 1))),
-        ("layer2.weights", np.ones(3)),
-        ("layer0.moment0", np.ones((2, 2))),
-        ("rng.key", np.zeros(5, dtype=np.uint8)),
+        ("parameter/dense_0.weights", np.full((6, 4), np.nan)),
+        ("parameter/dense_0.weights", np.ones((4, 6))),
+        ("parameter/dense_1.biases", np.ones((5, 1))),
+        ("parameter/dense_2.weights", np.ones(3)),
+        ("optimizer/dense_0.weights/first_moment", np.ones((2, 2))),
+        ("rng/shuffle.key", np.zeros(5, dtype=np.uint8)),
         ("normalizer.std", np.ones(7)),
         ("normalizer.mean", np.array([np.nan, 0.0, 0.0, 0.0])),
     ],
@@ -842,7 +842,7 @@ class Trap:
         return (_record_unpickling, ())
 
 
-@pytest.mark.parametrize("key", ["extra", DESCRIPTION, "layer0.weights"])
+@pytest.mark.parametrize("key", ["extra", DESCRIPTION, "parameter/dense_0.weights"])
 def test_pickled_objects_in_the_file_are_never_unpickled(good_file, key):
     arrays = contents_of(good_file)
     arrays[key] = np.array([Trap(), Trap()], dtype=object)

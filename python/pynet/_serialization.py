@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import io
-import itertools
 import json
 import math
 import os
@@ -33,7 +32,13 @@ if TYPE_CHECKING:
 
 FORMAT = "pynet.NeuralNetwork"
 # 2: normalizer statistics saved in their own terms (exponent, minimum/maximum, mean/std).
-VERSION = 2
+# 3: layers of several kinds (dense, dropout); parameters and optimizer state
+#    keyed by the engine's names ("parameter/dense_0.weights",
+#    "optimizer/dense_0.weights/first_moment"); the dropout stream's position.
+VERSION = 3
+# Versions `load` reads: 2 is mapped onto 3's names (dense layers only).
+READABLE_VERSIONS = (2, 3)
+RNG_STREAMS = ("shuffle", "dropout")
 DESCRIPTION_KEY = "description.json"
 
 PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
@@ -77,13 +82,26 @@ def _build(description: Any, role: str) -> Any:
     return cls(**config)
 
 
+def _describe_layer(layer: Any) -> dict[str, Any]:
+    from .layers import DropoutLayer
+
+    if isinstance(layer, DropoutLayer):
+        return {"kind": "dropout", "rate": layer.rate}
+    return {
+        "kind": "dense",
+        "nodes": layer.nodes,
+        "activation_func": _describe(layer.activation_func, "activation_func"),
+        "regularizer": _describe(layer.regularizer, "regularizer"),
+    }
+
+
 def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     """Everything that defines the network and its training state."""
     core = network._core
     input_layer = network.input_layer
     layers = [*network.hidden_layers, network.output_layer]
-    step, moments = core.get_optimizer_state()
-    key, stream, word_pos = core.get_rng_state()
+    step, optimizer_state = core.get_optimizer_state()
+    streams = {which: core.get_rng_state(which) for which in RNG_STREAMS}
     description = {
         "format": FORMAT,
         "version": VERSION,
@@ -91,14 +109,7 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
             "nodes": input_layer.nodes,
             "normalizer": _describe(input_layer.normalizer, "normalizer"),
         },
-        "layers": [
-            {
-                "nodes": layer.nodes,
-                "activation_func": _describe(layer.activation_func, "activation_func"),
-                "regularizer": _describe(layer.regularizer, "regularizer"),
-            }
-            for layer in layers
-        ],
+        "layers": [_describe_layer(layer) for layer in layers],
         "cost_func": _describe(network.output_layer.cost_func, "cost_func"),
         "optimizer": _describe(network.optimizer, "optimizer"),
         "error_metric": _describe(network.error_metric, "error_metric"),
@@ -106,18 +117,20 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
         "initializer": core.initializer,
         "dtype": core.dtype,
         "optimizer_step": step,
-        "rng": {"stream": stream, "word_pos": str(word_pos)},
+        "rng": {
+            which: {"stream": stream, "word_pos": str(word_pos)} for which, (_, stream, word_pos) in streams.items()
+        },
     }
     arrays: dict[str, np.ndarray] = {
         DESCRIPTION_KEY: np.frombuffer(json.dumps(description).encode("utf-8"), dtype=np.uint8),
-        "rng.key": np.frombuffer(key, dtype=np.uint8),
     }
-    for index, (weights, biases) in enumerate(core.get_parameters()):
-        arrays[f"layer{index}.weights"] = weights
-        arrays[f"layer{index}.biases"] = biases
-    for index, layer_moments in enumerate(moments):
-        for slot, moment in enumerate(layer_moments):
-            arrays[f"layer{index}.moment{slot}"] = moment
+    for which, (key, _, _) in streams.items():
+        arrays[f"rng/{which}.key"] = np.frombuffer(key, dtype=np.uint8)
+    for name, values in core.named_parameters().items():
+        arrays[f"parameter/{name}"] = values
+    for parameter, slots in optimizer_state.items():
+        for slot, values in slots.items():
+            arrays[f"optimizer/{parameter}/{slot}"] = values
     # A custom normalizer was refused by _describe above.
     if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
         for name, value in input_layer.normalizer.get_state().items():
@@ -125,9 +138,49 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _build_layer(description: Any, is_output: bool, cost_func: Any) -> Any:
+    from .layers import DenseLayer, DenseOutputLayer, DropoutLayer
+
+    kind = description.get("kind") if isinstance(description, dict) else None
+    if kind == "dropout" and not is_output:
+        return DropoutLayer(description["rate"])
+    if kind != "dense":
+        raise FormatError(f"unknown layer kind {kind!r}")
+    activation = _build(description["activation_func"], "activation_func")
+    regularizer = _build(description["regularizer"], "regularizer")
+    if is_output:
+        return DenseOutputLayer(description["nodes"], activation, regularizer, cost_func)
+    return DenseLayer(description["nodes"], activation, regularizer)
+
+
+def _upgrade(description: dict[str, Any], arrays: Any) -> tuple[dict[str, Any], Any]:
+    """A version-2 description and its arrays in version 3's terms: dense
+    layers only, positional names (``layer0.weights``, ``layer0.moment0``
+    … ``moment3`` = weights' then biases' first and second moments, unused
+    ones zero) mapped onto the engine's names and the rule's slots."""
+    from . import optimizers as optimizers_module
+
+    layers = [{"kind": "dense", **layer} for layer in description["layers"]]
+    optimizer = _build(description["optimizer"], "optimizer")
+    slots = optimizer._core.slot_names if isinstance(optimizer, optimizers_module.Optimizer) else []
+    upgraded: dict[str, Any] = {}
+    for index in range(len(layers)):
+        for part_index, part in enumerate(("weights", "biases")):
+            name = f"dense_{index}.{part}"
+            upgraded[f"parameter/{name}"] = arrays[f"layer{index}.{part}"]
+            for slot_index, slot in enumerate(slots):
+                upgraded[f"optimizer/{name}/{slot}"] = arrays[f"layer{index}.moment{2 * part_index + slot_index}"]
+    upgraded["rng/shuffle.key"] = arrays["rng.key"]
+    for name in arrays:
+        if name.startswith("normalizer."):
+            upgraded[name] = arrays[name]
+    rng = {"shuffle": description["rng"]}
+    return {**description, "version": VERSION, "layers": layers, "rng": rng}, upgraded
+
+
 def from_arrays(arrays: Any) -> NeuralNetwork:
     """Rebuilds a network from `to_arrays`' output (or a loaded .npz)."""
-    from .layers import DenseLayer, DenseOutputLayer, InputLayer
+    from .layers import InputLayer
     from .network import NeuralNetwork
 
     try:
@@ -136,28 +189,19 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
         raise FormatError(f"no readable network description ({type(error).__name__}: {error})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         raise FormatError("the file was not written by NeuralNetwork.save")
-    if description.get("version") != VERSION:
+    if description.get("version") not in READABLE_VERSIONS:
         raise FormatError(f"unsupported format version {description.get('version')!r}")
     try:
+        if description["version"] == 2:
+            description, arrays = _upgrade(description, arrays)
         _check_weight_shapes(description, arrays)
         input_layer = InputLayer(
             description["input_layer"]["nodes"], _build(description["input_layer"]["normalizer"], "normalizer")
         )
         *hidden, output = description["layers"]
-        hidden_layers = [
-            DenseLayer(
-                layer["nodes"],
-                _build(layer["activation_func"], "activation_func"),
-                _build(layer["regularizer"], "regularizer"),
-            )
-            for layer in hidden
-        ]
-        output_layer = DenseOutputLayer(
-            output["nodes"],
-            _build(output["activation_func"], "activation_func"),
-            _build(output["regularizer"], "regularizer"),
-            _build(description["cost_func"], "cost_func"),
-        )
+        cost_func = _build(description["cost_func"], "cost_func")
+        hidden_layers = [_build_layer(layer, False, cost_func) for layer in hidden]
+        output_layer = _build_layer(output, True, cost_func)
         network = NeuralNetwork(
             input_layer,
             hidden_layers,
@@ -168,32 +212,36 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             initializer=description["initializer"],
             dtype=description["dtype"],
         )
-        count = len(description["layers"])
-        parameters = [
-            (_stored(arrays, f"layer{i}.weights", np.float64), _stored(arrays, f"layer{i}.biases", np.float64))
-            for i in range(count)
-        ]
-        network.set_parameters(parameters[:-1], parameters[-1])
-        moments = []
-        for i in range(count):
-            first, second, third, fourth = (_stored(arrays, f"layer{i}.moment{slot}", np.float64) for slot in range(4))
-            moments.append((first, second, third, fourth))
-        network._core.set_optimizer_state(description["optimizer_step"], moments)
-        rng = description["rng"]
-        network._core.set_rng_state(bytes(_stored(arrays, "rng.key", np.uint8)), rng["stream"], int(rng["word_pos"]))
+        names = network.parameter_names
+        parameters = [_stored(arrays, f"parameter/{name}", np.float64) for name in names]
+        # Dense layers only today: (weights, biases) pairs, in order.
+        pairs = list(zip(parameters[0::2], parameters[1::2], strict=True))
+        network.set_parameters(pairs[:-1], pairs[-1])
+        slots = network.optimizer._core.slot_names
+        state = {
+            name: {slot: _stored(arrays, f"optimizer/{name}/{slot}", np.float64) for slot in slots}
+            for name in names
+            if slots
+        }
+        network._core.set_optimizer_state(description["optimizer_step"], state)
+        for which, position in description["rng"].items():
+            if which not in RNG_STREAMS:
+                raise FormatError(f"damaged network file (unknown random stream {which!r})")
+            key = bytes(_stored(arrays, f"rng/{which}.key", np.uint8))
+            network._core.set_rng_state(key, position["stream"], int(position["word_pos"]), which)
         # _build makes only pynet's own normalizers.
         if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
-            state: dict[str, Any] = {
+            normalizer_state: dict[str, Any] = {
                 name: _stored(arrays, f"normalizer.{name}", np.float64)
                 for name in ("exponent", "minimum", "maximum", "mean", "std")
                 if f"normalizer.{name}" in arrays
             }
-            if "exponent" in state:
-                exponent = float(state["exponent"])
+            if "exponent" in normalizer_state:
+                exponent = float(normalizer_state["exponent"])
                 if not exponent.is_integer():
                     raise FormatError(f"damaged network file (normalizer.exponent {exponent} is not an integer)")
-                state["exponent"] = int(exponent)
-            input_layer.normalizer.set_state(state)
+                normalizer_state["exponent"] = int(exponent)
+            input_layer.normalizer.set_state(normalizer_state)
     except FormatError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
@@ -205,15 +253,20 @@ def _check_weight_shapes(description: dict[str, Any], arrays: Any) -> None:
     """The layer sizes the description declares must be those of the stored
     weights, checked before the network is built: a damaged size must not
     make loading allocate (and initialise) more than the file holds."""
-    sizes = [description["input_layer"]["nodes"], *(layer["nodes"] for layer in description["layers"])]
-    for index, (previous, nodes) in enumerate(itertools.pairwise(sizes)):
-        name = f"layer{index}.weights"
+    width = description["input_layer"]["nodes"]
+    dense_index = 0
+    for layer in description["layers"]:
+        if layer.get("kind") != "dense":
+            continue
+        name = f"parameter/dense_{dense_index}.weights"
         shape = np.shape(arrays[name])
-        if shape != (nodes, previous):
+        if shape != (layer["nodes"], width):
             raise FormatError(
                 f"damaged network file ({name} has shape {shape}; the description's layer sizes need "
-                f"({nodes!r}, {previous!r}))"
+                f"({layer['nodes']!r}, {width!r}))"
             )
+        width = layer["nodes"]
+        dense_index += 1
 
 
 def _stored(arrays: Any, name: str, dtype: type) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Layers: an input layer, dense hidden layers and a dense output layer.
+"""Layers: an input layer, hidden dense and dropout layers, a dense output layer.
 
 A dense layer holds ``weights`` of shape ``(nodes, previous nodes)`` and
 ``biases`` of shape ``(nodes,)``; for a batch ``X`` of shape
@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _core
 from ._component import engine_component
-from ._validation import instance, positive_integer
+from ._validation import instance, positive_integer, real
 from .activation_funcs import ActivationFunc
 from .cost_funcs import CostFunc
 from .normalizers import Normalizer
@@ -30,15 +31,14 @@ from .typing import NDArray
 if TYPE_CHECKING:
     from .network import NeuralNetwork
 
-__all__ = ["DenseLayer", "DenseOutputLayer", "InputLayer", "Layer"]
+__all__ = ["DenseLayer", "DenseOutputLayer", "DropoutLayer", "InputLayer", "Layer"]
 
 
 class Layer(abc.ABC):
     """Base class of layers: a number of nodes.
 
-    Only the three layers of this module exist today: a network is an
-    ``InputLayer``, ``DenseLayer``s and a ``DenseOutputLayer``; other layer
-    types (such as dropout) are not supported yet.
+    A network is an ``InputLayer``, hidden ``DenseLayer``s and
+    ``DropoutLayer``s in any order, and a ``DenseOutputLayer``.
 
     Args:
         nodes: the number of units (features for the input layer), an
@@ -217,3 +217,53 @@ class DenseOutputLayer(DenseLayer):
             f"DenseOutputLayer({self.nodes}, {self.activation_func!r}, {self.regularizer!r}, "
             f"{self.cost_func!r})"
         )
+
+
+class DropoutLayer(Layer):
+    """Inverted dropout (Keras's ``Dropout``): a regularizer between layers.
+
+    In training, each value coming from the layer below is dropped (set to
+    0) with probability ``rate`` and the kept ones are scaled by
+    ``1 / (1 - rate)``, so every value keeps its expectation; a new mask is
+    drawn for every mini-batch. In inference (``predict``, ``evaluate``,
+    ``compute_cost``, validation) the layer passes its input through
+    unchanged. The masks come from a random stream of their own, derived
+    from the network's seed: a seeded network with dropout is reproducible
+    bit for bit, and adding a DropoutLayer changes neither the
+    initialisation nor the shuffles. ``rate=0`` is exactly no layer.
+
+    Args:
+        rate: the probability of dropping each value, a number in ``[0, 1)``.
+
+    Input shape:
+        ``(m, previous nodes)``.
+
+    Output shape:
+        ``(m, previous nodes)``: the same as the input.
+
+    Raises:
+        TypeError: if ``rate`` is not a real number.
+        ValueError: if ``rate`` is not in ``[0, 1)``.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._rate = _core.check_dropout_rate(real(rate, "rate"))
+        self._nodes = 0
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def nodes(self) -> int:
+        """The width it passes on (the layer below's), 0 before it is part of a network."""
+        return self._nodes
+
+    def _attach_width(self, nodes: int) -> None:
+        self._nodes = nodes
+
+    def _engine_spec(self) -> float:
+        return self._rate
+
+    def __repr__(self) -> str:
+        return f"DropoutLayer({self.rate!r})"

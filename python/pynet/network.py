@@ -18,7 +18,7 @@ from ._progress import Progress
 from ._validation import float_array, input_array, instance, integer, native
 from .callbacks import EarlyStopping, EpochRecord, History
 from .error_metrics import ErrorMetric, PercentCorrect
-from .layers import DenseLayer, DenseOutputLayer, InputLayer
+from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
 from .normalizers import Normalizer
 from .optimizers import Optimizer
 from .typing import NDArray
@@ -78,12 +78,14 @@ class NeuralNetwork:
         instance(input_layer, InputLayer, "input_layer")
         if not isinstance(hidden_layers, (list, tuple)):
             raise TypeError(
-                f"hidden_layers: expected a list of DenseLayer. Received: {type(hidden_layers).__name__}"
+                f"hidden_layers: expected a list of DenseLayer and DropoutLayer. "
+                f"Received: {type(hidden_layers).__name__}"
             )
         for position, layer in enumerate(hidden_layers):
-            if not isinstance(layer, DenseLayer) or isinstance(layer, DenseOutputLayer):
+            if not isinstance(layer, (DenseLayer, DropoutLayer)) or isinstance(layer, DenseOutputLayer):
                 raise TypeError(
-                    f"hidden_layers: item {position} must be a DenseLayer. Received: {type(layer).__name__}"
+                    f"hidden_layers: item {position} must be a DenseLayer or a DropoutLayer. "
+                    f"Received: {type(layer).__name__}"
                 )
         instance(output_layer, DenseOutputLayer, "output_layer")
         instance(optimizer, Optimizer, "optimizer")
@@ -117,13 +119,19 @@ class NeuralNetwork:
             _dtype_name(dtype),
         )
         self._input_layer: InputLayer = input_layer
-        self._hidden_layers: list[DenseLayer] = list(hidden_layers)
+        self._hidden_layers: list[DenseLayer | DropoutLayer] = list(hidden_layers)
         self._output_layer: DenseOutputLayer = output_layer
         self._optimizer: Optimizer = optimizer
         self._error_metric: ErrorMetric | None = error_metric
         self.history: History | None = None
-        for position, layer in enumerate([*self._hidden_layers, output_layer]):
-            layer._attach(self, position)
+        dense_position, width = 0, input_layer.nodes
+        for layer in [*self._hidden_layers, output_layer]:
+            if isinstance(layer, DropoutLayer):
+                layer._attach_width(width)
+            else:
+                layer._attach(self, dense_position)
+                dense_position += 1
+                width = layer.nodes
 
     # ----- the parts the user passed in -----
 
@@ -132,7 +140,7 @@ class NeuralNetwork:
         return self._input_layer
 
     @property
-    def hidden_layers(self) -> list[DenseLayer]:
+    def hidden_layers(self) -> list[DenseLayer | DropoutLayer]:
         return list(self._hidden_layers)
 
     @property
@@ -187,6 +195,7 @@ class NeuralNetwork:
         validation_data: tuple[Any, Any] | None = None,
         early_stopping: EarlyStopping | None = None,
         fit_normalizer: bool | None = None,
+        shuffle: bool = True,
     ) -> History:
         """Trains the network on ``inputs`` and ``targets``.
 
@@ -215,6 +224,10 @@ class NeuralNetwork:
             fit_normalizer: ``None`` (default) fits the normalizer only when
                 it is not fitted yet; ``True`` re-fits it on ``inputs``;
                 ``False`` keeps the current fit.
+            shuffle: shuffle the examples before every epoch (default, as
+                Keras); ``False`` walks them in order, so that one epoch of
+                one mini-batch equals ``compute_gradients`` followed by
+                ``apply_gradients`` bit for bit.
 
         Returns:
             The ``History`` of the completed epochs (also kept as
@@ -229,6 +242,8 @@ class NeuralNetwork:
         epochs = integer(epochs, "epochs")
         mini_batch_size = integer(mini_batch_size, "mini_batch_size")
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle: expected True or False. Received: shuffle={shuffle!r}")
         if validation_data is not None and (
             not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
         ):
@@ -284,6 +299,7 @@ class NeuralNetwork:
                 None if early_stopping is None else early_stopping._core,
                 progress.on_batch if progress else None,
                 progress.on_epoch if progress else None,
+                bool(shuffle),
             )
         except BaseException:
             restore_custom_normalizer()
@@ -343,11 +359,63 @@ class NeuralNetwork:
 
     def compute_gradients(self, inputs: Any, targets: Any) -> Parameters:
         """The gradient one optimizer update would use if these examples were
-        a mini-batch, structured like ``get_parameters()``."""
+        a mini-batch, structured like ``get_parameters()``.
+
+        It is ``(1/m) Σ ∂C_i/∂θ`` plus the regularizers' gradients: what
+        ``apply_gradients`` takes. With a ``DropoutLayer`` the masks are
+        the ones the next training batch would draw (the stream is not
+        advanced). Changes nothing.
+        """
         gradients = self._core.compute_gradients(
             self._inputs(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
         )
         return _split_layers(gradients)
+
+    def apply_gradients(self, gradients: Parameters) -> None:
+        """Applies one optimizer update with the given gradients.
+
+        The optimizer state (moments, step count) advances exactly as in a
+        training step, so ``compute_gradients`` then ``apply_gradients`` on
+        the same examples equals one ``train`` step on them as one
+        mini-batch (``shuffle=False``), bit for bit. Gradients computed
+        elsewhere (averaged over several workers' shards, say) go through
+        the same update.
+
+        Args:
+            gradients: structured like ``get_parameters()``:
+                ``([(dW, db) per hidden dense layer], (dW_out, db_out))``,
+                regularizers' gradients included, as ``compute_gradients``
+                returns them.
+
+        Raises:
+            TypeError: if ``gradients`` is not structured that way.
+            ValueError: a count or shape does not match, or a value (or the
+                update) is not finite; nothing is changed then.
+        """
+        if not isinstance(gradients, (list, tuple)) or len(gradients) != 2:
+            raise TypeError("gradients: expected ([(dW, db) per hidden dense layer], (dW_out, db_out))")
+        hidden, output = gradients
+        if not isinstance(hidden, (list, tuple)):
+            raise TypeError(
+                f"gradients: expected a list of hidden (dW, db) pairs. Received: {type(hidden).__name__}"
+            )
+        pairs = [_pair(pair, "gradients", "gradients") for pair in hidden]
+        pairs.append(_pair(output, "gradients", "gradients"))
+        self._core.apply_gradients(pairs)
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Every trainable array's name, in order: ``dense_0.weights``,
+        ``dense_0.biases``, …, counting dense layers from the input side
+        (the output layer is the last). These names key
+        ``named_parameters()`` and the saved file."""
+        return self._core.parameter_names
+
+    def named_parameters(self) -> dict[str, NDArray[Any]]:
+        """Copies of every trainable array by name (see ``parameter_names``),
+        in the network's dtype: weights ``(nodes, previous nodes)``, biases
+        ``(nodes,)``."""
+        return self._core.named_parameters()
 
     # ----- saving -----
 
@@ -371,7 +439,8 @@ class NeuralNetwork:
     # ----- parameters -----
 
     def get_parameters(self) -> Parameters:
-        """Copies of ``([(W, b) per hidden layer], (W_out, b_out))``."""
+        """Copies of ``([(W, b) per hidden dense layer], (W_out, b_out))``
+        (dropout layers have no parameters)."""
         return _split_layers(self._core.get_parameters())
 
     def set_parameters(self, hidden_layers: Sequence[Any], output_layer: Any) -> None:
@@ -403,10 +472,14 @@ class NeuralNetwork:
         return f"<NeuralNetwork {sizes}, {self._optimizer!r}, dtype={self._core.dtype}>"
 
 
-def _pair(pair: Any, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _pair(
+    pair: Any, name: str, part_names: str | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A (weights, biases)-like pair as float64 arrays; `part_names` names
+    both parts in errors (default: "weights" and "biases")."""
     if not isinstance(pair, (list, tuple)) or len(pair) != 2:
         raise TypeError(f"{name}: expected a (weights, biases) pair")
-    return float_array(pair[0], "weights"), float_array(pair[1], "biases")
+    return float_array(pair[0], part_names or "weights"), float_array(pair[1], part_names or "biases")
 
 
 def _split_layers(layers: list[tuple[NDArray[Any], NDArray[Any]]]) -> Parameters:

@@ -21,7 +21,7 @@ from . import _core
 from ._component import BuiltinComponent
 from ._validation import real
 
-__all__ = ["Adam", "GradientDescent", "Momentum", "Optimizer", "RMSProp"]
+__all__ = ["Adam", "AdamW", "GradientDescent", "Momentum", "Optimizer", "RMSProp"]
 
 DEFAULT_EPSILON = 1e-9
 
@@ -205,3 +205,51 @@ class Adam(Optimizer):
             "decay_rate2": self.decay_rate2,
             "epsilon": self.epsilon,
         }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
+
+    Each update first shrinks every weight matrix, ``W ← W · (1 - learning_rate · weight_decay)``,
+    then takes Adam's step with the gradient (which, unlike an ``L2Norm``
+    regularizer, does not contain the decay, so the decay is not rescaled by
+    Adam's per-parameter step sizes). Biases are not decayed: this equals
+    PyTorch's ``AdamW`` with the weights in a parameter group with
+    ``weight_decay`` and the biases in one with ``weight_decay=0``.
+
+    Args:
+        learning_rate: step size, a finite number ``> 0``.
+        decay_rate1: β1, strictly between 0 and 1.
+        decay_rate2: β2, strictly between 0 and 1.
+        weight_decay: λ, a finite number ``>= 0`` (0 makes this Adam).
+        epsilon: ε in the denominator, a finite number ``> 0`` (default 1e-9).
+
+    Raises:
+        TypeError: if an argument is not a real number.
+        ValueError: if an argument is out of range.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        decay_rate1: float = 0.9,
+        decay_rate2: float = 0.999,
+        weight_decay: float = 0.01,
+        *,
+        epsilon: float = DEFAULT_EPSILON,
+    ) -> None:
+        self._core = _core.Optimizer(
+            "AdamW",
+            real(learning_rate, "learning_rate"),
+            decay_rate1=real(decay_rate1, "decay_rate1"),
+            decay_rate2=real(decay_rate2, "decay_rate2"),
+            epsilon=real(epsilon, "epsilon"),
+            weight_decay=real(weight_decay, "weight_decay"),
+        )
+
+    @property
+    def weight_decay(self) -> float:
+        return self._core.weight_decay
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "weight_decay": self.weight_decay}

@@ -266,8 +266,15 @@ pub struct PyOptimizer {
 #[pymethods]
 impl PyOptimizer {
     #[new]
-    #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=1e-9))]
-    fn new(kind: &str, learning_rate: f64, decay_rate1: f64, decay_rate2: f64, epsilon: f64) -> PyResult<Self> {
+    #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=1e-9, weight_decay=0.0))]
+    fn new(
+        kind: &str,
+        learning_rate: f64,
+        decay_rate1: f64,
+        decay_rate2: f64,
+        epsilon: f64,
+        weight_decay: f64,
+    ) -> PyResult<Self> {
         let rule = match kind {
             "GradientDescent" => Rule::GradientDescent,
             "Momentum" => Rule::Momentum {
@@ -279,6 +286,11 @@ impl PyOptimizer {
             "Adam" => Rule::Adam {
                 decay_rate1,
                 decay_rate2,
+            },
+            "AdamW" => Rule::AdamW {
+                decay_rate1,
+                decay_rate2,
+                weight_decay,
             },
             other => return Err(Error::value("kind", format!("unknown optimizer {other:?}")).into()),
         };
@@ -311,8 +323,28 @@ impl PyOptimizer {
             Rule::Adam {
                 decay_rate1,
                 decay_rate2,
+            }
+            | Rule::AdamW {
+                decay_rate1,
+                decay_rate2,
+                ..
             } => (decay_rate1, decay_rate2),
         }
+    }
+
+    /// Decoupled weight decay (AdamW); 0 for the other rules.
+    #[getter]
+    fn weight_decay(&self) -> f64 {
+        match self.inner.rule {
+            Rule::AdamW { weight_decay, .. } => weight_decay,
+            _ => 0.0,
+        }
+    }
+
+    /// The names of the state each parameter array keeps under this rule.
+    #[getter]
+    fn slot_names(&self) -> Vec<&'static str> {
+        self.inner.rule.slot_names().to_vec()
     }
 }
 

@@ -7,15 +7,15 @@ use super::custom::{CallbackErrors, Resolver};
 use super::threads::run_released;
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
+use crate::layers::LayerSpec;
 use crate::network::{
-    check_counts, EpochRecord, Event, LayerMoments, LayerSpec, Network, NetworkConfig, Parameters, RngState,
-    TrainOptions,
+    check_counts, EpochRecord, Event, NamedState, Network, NetworkConfig, Parameters, RngState, TrainOptions,
 };
 use crate::real::{Input, Real};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
@@ -114,7 +114,13 @@ fn record_tuple(record: &EpochRecord) -> RecordTuple {
 /// callback or custom component — for the caller to raise.
 type TrainOutcome = (Vec<RecordTuple>, bool, Option<usize>, Option<Py<PyAny>>);
 
-type PyLayerSpec<'py> = (i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>);
+/// A layer as the Python package describes it: `(nodes, activation,
+/// regularizer)` for a dense layer, the rate for a dropout layer.
+#[derive(FromPyObject)]
+enum PyLayerSpec<'py> {
+    Dense(i64, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>),
+    Dropout(f64),
+}
 type PyArrayPair<'py> = (PyReadonlyArrayDyn<'py, f64>, PyReadonlyArrayDyn<'py, f64>);
 
 /// Input arrays the engine reads in place, without a float64 copy.
@@ -180,13 +186,9 @@ macro_rules! with_input {
         }
     };
 }
-/// One layer's optimizer moments as NumPy arrays (see `LayerMoments`).
-type PyMoments<'py> = (
-    PyReadonlyArrayDyn<'py, f64>,
-    PyReadonlyArrayDyn<'py, f64>,
-    PyReadonlyArrayDyn<'py, f64>,
-    PyReadonlyArrayDyn<'py, f64>,
-);
+/// Optimizer state as Python holds it: `{parameter: {slot: values}}`.
+type PyOptimizerState<'py> =
+    std::collections::HashMap<String, std::collections::HashMap<String, PyReadonlyArrayDyn<'py, f64>>>;
 
 /// Calls on one network from several threads are serialized by `engine`'s
 /// lock: predictions share it, training and parameter changes take it
@@ -213,36 +215,84 @@ fn parameters_to_python<'py, T: Real + Element>(
     PyList::new(py, pairs)
 }
 
-fn moments_to_python<'py, T: Real + Element>(
-    py: Python<'py>,
-    moments: Vec<LayerMoments<T>>,
-) -> PyResult<Bound<'py, PyList>> {
-    let layers: Vec<_> = moments
-        .into_iter()
-        .map(|(a, b, c, d)| {
-            (
-                PyArray1::from_vec(py, a),
-                PyArray1::from_vec(py, b),
-                PyArray1::from_vec(py, c),
-                PyArray1::from_vec(py, d),
-            )
-        })
-        .collect();
-    PyList::new(py, layers)
+fn slots_to_python<'py, T: Real + Element>(py: Python<'py>, slots: Vec<NamedState<T>>) -> PyResult<Bound<'py, PyDict>> {
+    let state = PyDict::new(py);
+    for named in slots {
+        let parameter = match state.get_item(&named.parameter)? {
+            Some(existing) => existing.cast_into::<PyDict>()?,
+            None => {
+                let fresh = PyDict::new(py);
+                state.set_item(&named.parameter, &fresh)?;
+                fresh
+            }
+        };
+        parameter.set_item(named.slot, PyArray1::from_vec(py, named.values))?;
+    }
+    Ok(state)
 }
 
-fn moments_from_python<T: Real>(moments: &[PyMoments<'_>]) -> Result<Vec<LayerMoments<T>>, Error> {
-    let vector = |array: &PyReadonlyArrayDyn<'_, f64>| -> Result<Vec<T>, Error> {
-        let view = array.as_array();
-        let flat: ArrayView1<f64> = view
-            .into_dimensionality::<Ix1>()
-            .map_err(|_| Error::value("optimizer_state", "expected 1-D moment arrays"))?;
-        Ok(flat.iter().map(|&v| T::lit(v)).collect())
+fn slots_from_python<T: Real>(state: &PyOptimizerState<'_>) -> Result<Vec<NamedState<T>>, Error> {
+    let mut slots = Vec::new();
+    for (parameter, parameter_slots) in state {
+        for (slot, values) in parameter_slots {
+            let view = values.as_array();
+            let flat: ArrayView1<f64> = view
+                .into_dimensionality::<Ix1>()
+                .map_err(|_| Error::value("optimizer_state", format!("{parameter}/{slot}: expected a 1-D array")))?;
+            slots.push(NamedState {
+                parameter: parameter.clone(),
+                slot: slot.clone(),
+                values: flat.iter().map(|&v| T::lit(v)).collect(),
+            });
+        }
+    }
+    Ok(slots)
+}
+
+type PairViews<'a> = Vec<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)>;
+
+/// (weights, biases) pairs as 2-D and 1-D views; `argument` names them in
+/// errors (empty: "weights" and "biases").
+fn pair_views<'a>(
+    arrays: &'a [(ArrayViewD<'a, f64>, ArrayViewD<'a, f64>)],
+    argument: &str,
+) -> Result<PairViews<'a>, Error> {
+    let name = |part: &'static str| {
+        if argument.is_empty() {
+            part.to_string()
+        } else {
+            argument.to_string()
+        }
     };
-    moments
+    arrays
         .iter()
-        .map(|(a, b, c, d)| Ok((vector(a)?, vector(b)?, vector(c)?, vector(d)?)))
+        .map(|(weights, biases)| {
+            let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
+                Error::value(
+                    name("weights"),
+                    format!("expected a 2-D array of weights, got shape {:?}", weights.shape()),
+                )
+            })?;
+            let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
+                Error::value(
+                    name("biases"),
+                    format!("expected a 1-D array of biases, got shape {:?}", biases.shape()),
+                )
+            })?;
+            Ok((weights, biases))
+        })
         .collect()
+}
+
+fn dropout_stream(which: &str) -> Result<bool, Error> {
+    match which {
+        "shuffle" => Ok(false),
+        "dropout" => Ok(true),
+        other => Err(Error::value(
+            "which",
+            format!("expected 'shuffle' or 'dropout'. Received: which={other:?}"),
+        )),
+    }
 }
 
 /// The result of work that cannot stop early: a Ctrl-C that arrived
@@ -256,10 +306,13 @@ fn finish<R>((result, interrupt): (R, Option<PyErr>)) -> PyResult<R> {
 
 impl PyNetwork {
     fn layer_spec(resolver: &Resolver, spec: &PyLayerSpec<'_>) -> Result<LayerSpec, Error> {
-        Ok(LayerSpec {
-            nodes: require_positive("nodes", spec.0)?,
-            activation: resolver.activation(&spec.1),
-            regularizer: spec.2.as_ref().map(|r| resolver.regularizer(r)),
+        Ok(match spec {
+            PyLayerSpec::Dense(nodes, activation, regularizer) => LayerSpec::Dense {
+                nodes: require_positive("nodes", *nodes)?,
+                activation: resolver.activation(activation),
+                regularizer: regularizer.as_ref().map(|r| resolver.regularizer(r)),
+            },
+            PyLayerSpec::Dropout(rate) => LayerSpec::Dropout { rate: *rate },
         })
     }
 
@@ -388,7 +441,7 @@ impl PyNetwork {
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
-    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None))]
+    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None, shuffle=true))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
         &self,
@@ -404,6 +457,7 @@ impl PyNetwork {
         early_stopping: Option<PyRef<'py, PyEarlyStopping>>,
         on_batch: Option<Py<PyAny>>,
         on_epoch: Option<Py<PyAny>>,
+        shuffle: bool,
     ) -> PyResult<TrainOutcome> {
         let targets = targets.as_array();
         let targets = as_matrix(&targets, "targets")?;
@@ -441,6 +495,7 @@ impl PyNetwork {
                     metric: metric.as_ref(),
                     validation,
                     early_stopping,
+                    shuffle,
                 };
                 with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
                 match fitted.as_mut() {
@@ -583,54 +638,95 @@ impl PyNetwork {
     /// Replaces every layer's (weights, biases), hidden layers first.
     fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
-        let mut views = Vec::with_capacity(arrays.len());
-        for (weights, biases) in &arrays {
-            let weights = weights.view().into_dimensionality::<Ix2>().map_err(|_| {
-                Error::value(
-                    "weights",
-                    format!("expected a 2-D array, got shape {:?}", weights.shape()),
-                )
-            })?;
-            let biases = biases.view().into_dimensionality::<Ix1>().map_err(|_| {
-                Error::value(
-                    "biases",
-                    format!("expected a 1-D array, got shape {:?}", biases.shape()),
-                )
-            })?;
-            views.push((weights, biases));
-        }
+        let views = pair_views(&arrays, "")?;
         with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
         Ok(())
     }
 
-    /// (step, [(weights m, weights v, biases m, biases v) per layer]).
-    fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+    /// (step, `{parameter: {slot: values}}`): the optimizer's named state.
+    fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyDict>)> {
         match &*self.read(py) {
-            Engine::Double(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
-            Engine::Single(network) => Ok((network.step, moments_to_python(py, network.optimizer_moments())?)),
+            Engine::Double(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
+            Engine::Single(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
         }
     }
 
-    fn set_optimizer_state(&self, py: Python<'_>, step: u64, moments: Vec<PyMoments<'_>>) -> PyResult<()> {
+    fn set_optimizer_state(&self, py: Python<'_>, step: u64, state: PyOptimizerState<'_>) -> PyResult<()> {
         match &mut *self.write(py) {
-            Engine::Double(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
-            Engine::Single(network) => network.set_optimizer_moments(step, moments_from_python(&moments)?)?,
+            Engine::Double(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
+            Engine::Single(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
         }
         Ok(())
     }
 
-    /// The shuffling stream's position: (32-byte key, stream, word position).
-    fn get_rng_state<'py>(&self, py: Python<'py>) -> (Bound<'py, pyo3::types::PyBytes>, u64, u128) {
-        let state = with_engine!(&*self.read(py), network => network.rng_state());
-        (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos)
+    /// Every trainable array's name (`dense_0.weights`, …), in order.
+    #[getter]
+    fn parameter_names(&self, py: Python<'_>) -> Vec<String> {
+        with_engine!(&*self.read(py), network => network.parameter_names())
     }
 
-    fn set_rng_state(&self, py: Python<'_>, key: &[u8], stream: u64, word_pos: u128) -> PyResult<()> {
+    /// Copies of every trainable array, by name.
+    fn named_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let named = PyDict::new(py);
+        match &*self.read(py) {
+            Engine::Double(network) => {
+                for (name, values) in network.named_parameters() {
+                    named.set_item(name, values.into_pyarray(py))?;
+                }
+            }
+            Engine::Single(network) => {
+                for (name, values) in network.named_parameters() {
+                    named.set_item(name, values.into_pyarray(py))?;
+                }
+            }
+        }
+        Ok(named)
+    }
+
+    /// One optimizer update with the given (weights, biases) gradients per
+    /// dense layer, as a training step applies its own.
+    fn apply_gradients(&self, py: Python<'_>, gradients: Vec<PyArrayPair<'_>>) -> PyResult<()> {
+        let arrays: Vec<_> = gradients.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
+        let views = pair_views(&arrays, "gradients")?;
+        let mut guard = self.write(py);
+        let engine = &mut *guard;
+        finish(run_released(
+            py,
+            &AtomicBool::new(false),
+            || with_engine!(engine, network => network.apply_gradients(views)),
+        ))?
+        .map_err(|e| self.errors.to_py_err(e))
+    }
+
+    /// A random stream's position, `which` being "shuffle" (initialisation
+    /// and shuffling) or "dropout": (32-byte key, stream, word position).
+    #[pyo3(signature = (which="shuffle"))]
+    fn get_rng_state<'py>(
+        &self,
+        py: Python<'py>,
+        which: &str,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyBytes>, u64, u128)> {
+        let dropout = dropout_stream(which)?;
+        let state = with_engine!(&*self.read(py), network => if dropout {
+            network.dropout_rng_state()
+        } else {
+            network.rng_state()
+        });
+        Ok((pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos))
+    }
+
+    #[pyo3(signature = (key, stream, word_pos, which="shuffle"))]
+    fn set_rng_state(&self, py: Python<'_>, key: &[u8], stream: u64, word_pos: u128, which: &str) -> PyResult<()> {
+        let dropout = dropout_stream(which)?;
         let seed: [u8; 32] = key
             .try_into()
             .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
         let state = RngState { seed, stream, word_pos };
-        with_engine!(&mut *self.write(py), network => network.set_rng_state(state));
+        with_engine!(&mut *self.write(py), network => if dropout {
+            network.set_dropout_rng_state(state)
+        } else {
+            network.set_rng_state(state)
+        });
         Ok(())
     }
 }

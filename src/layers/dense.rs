@@ -1,12 +1,15 @@
 //! The dense layer: `Z = X·Wᵀ + b`, `A = f(Z)`, on a whole batch at once.
+//! It owns its activation's backward pass and its two named parameters,
+//! `weights` (nodes × inputs, the orientation saved files use) and `biases`.
 
+use super::{GradientAt, LayerBuffers, ParameterUpdate};
 use crate::activations::{column_sums, Activation};
 use crate::error::Result;
 use crate::linalg::gemm;
 use crate::real::Real;
 use crate::regularizers::Regularizer;
 use ndarray::parallel::prelude::*;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 /// A mini-batch product smaller than this runs on one thread; above it the
 /// layer is split into blocks of units, one per thread. A 32-example batch
@@ -73,6 +76,63 @@ impl<T: Real> DenseLayer<T> {
         }
     }
 
+    /// Back-propagates through the activation (unless the cost step already
+    /// did, `GradientAt::PreActivation`), then fills the parameter gradients
+    /// and, when there is a layer below, ∂C/∂X.
+    pub fn backward(
+        &self,
+        input: ArrayView2<T>,
+        buffers: &mut LayerBuffers<T>,
+        grad_input: Option<ArrayViewMut2<T>>,
+        rows: usize,
+        at: GradientAt,
+    ) -> Result<()> {
+        let LayerBuffers {
+            z,
+            a,
+            grad_a,
+            grad_z,
+            grad_weights,
+            grad_biases,
+        } = buffers;
+        if at == GradientAt::Output {
+            self.activation.backward(
+                z.slice(s![..rows, ..]),
+                a.slice(s![..rows, ..]),
+                grad_a.slice(s![..rows, ..]),
+                grad_z.slice_mut(s![..rows, ..]),
+            )?;
+        }
+        let grad_z = grad_z.slice(s![..rows, ..]);
+        self.parameter_gradients(input, grad_z, grad_weights.view_mut(), grad_biases.view_mut());
+        if let Some(grad_input) = grad_input {
+            self.input_gradient(grad_z, grad_input);
+        }
+        Ok(())
+    }
+
+    /// `weights` and `biases` with their gradient buffers; a built-in
+    /// regularizer and weight decay apply to the weights only.
+    pub fn updates<'a>(&'a self, buffers: &'a mut LayerBuffers<T>) -> Vec<ParameterUpdate<'a, T>> {
+        let regularizer = self.regularizer.as_ref().filter(|r| !r.is_custom());
+        vec![
+            ParameterUpdate {
+                name: "weights",
+                values: standard_slice(&self.weights),
+                gradient: buffers.grad_weights.as_slice_mut().unwrap_or_default(),
+                regularizer,
+                decays: true,
+            },
+            ParameterUpdate {
+                name: "biases",
+                values: standard_slice(&self.biases),
+                gradient: buffers.grad_biases.as_slice_mut().unwrap_or_default(),
+                regularizer: None,
+                decays: false,
+            },
+        ]
+    }
+
     /// Given ∂C/∂Z for the batch (already averaged over its examples),
     /// writes the data part of the weight and bias gradients, split by units
     /// for large batches. The regularizer's gradient is added separately:
@@ -135,6 +195,13 @@ impl<T: Real> DenseLayer<T> {
     }
 }
 
+/// Parameters and gradient buffers are created in standard layout and stay
+/// that way (set_parameters and the optimizer's swap keep it).
+fn standard_slice<T, D: ndarray::Dimension>(array: &ndarray::Array<T, D>) -> &[T] {
+    debug_assert!(array.is_standard_layout());
+    array.as_slice().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,17 +251,20 @@ mod tests {
         let mut z = Array2::zeros((2, 2));
         let mut a = z.clone();
         layer.forward(x.view(), z.view_mut(), a.view_mut()).unwrap();
-        let mut grad_z = Array2::zeros((2, 2));
-        layer
-            .activation
-            .backward(z.view(), a.view(), g.view(), grad_z.view_mut())
-            .unwrap();
-        let mut grad_w = Array2::zeros((2, 3));
-        let mut grad_b = Array1::zeros(2);
+        let mut buffers = LayerBuffers {
+            z,
+            a,
+            grad_a: g.clone(),
+            grad_z: Array2::zeros((2, 2)),
+            grad_weights: Array2::zeros((2, 3)),
+            grad_biases: Array1::zeros(2),
+        };
         let mut grad_x = Array2::zeros((2, 3));
-        layer.parameter_gradients(x.view(), grad_z.view(), grad_w.view_mut(), grad_b.view_mut());
+        layer
+            .backward(x.view(), &mut buffers, Some(grad_x.view_mut()), 2, GradientAt::Output)
+            .unwrap();
+        let (mut grad_w, grad_b) = (buffers.grad_weights, buffers.grad_biases);
         layer.add_regularizer_gradient(grad_w.view_mut()).unwrap();
-        layer.input_gradient(grad_z.view(), grad_x.view_mut());
 
         let h = 1e-6;
         let central = |perturb: &Perturbation<'_>| {

@@ -1,14 +1,17 @@
 use super::*;
+use crate::activations::Activation;
+use crate::layers::LayerSpec;
 use crate::metrics::ErrorMetric;
 use crate::normalizers::NormalizerKind;
 use crate::optimizers::{Rule, DEFAULT_EPSILON};
+use crate::regularizers::Regularizer;
 use ndarray::{array, Array2};
 use std::ops::ControlFlow;
 
 fn config(output: Activation, cost: Cost, rule: Rule, learning_rate: f64) -> NetworkConfig {
     NetworkConfig {
         input_nodes: 3,
-        hidden: vec![LayerSpec {
+        hidden: vec![LayerSpec::Dense {
             nodes: 4,
             activation: Activation::Tanh,
             regularizer: Some(Regularizer::ElasticNet {
@@ -16,7 +19,7 @@ fn config(output: Activation, cost: Cost, rule: Rule, learning_rate: f64) -> Net
                 l2_penalty: 1e-3,
             }),
         }],
-        output: LayerSpec {
+        output: LayerSpec::Dense {
             nodes: 2,
             activation: output,
             regularizer: Some(Regularizer::L2Norm { penalty: 1e-2 }),
@@ -48,6 +51,7 @@ fn options(epochs: usize, mini_batch_size: usize) -> TrainOptions<'static> {
         metric: None,
         validation: None,
         early_stopping: None,
+        shuffle: true,
     }
 }
 
@@ -72,7 +76,7 @@ fn whole_network_gradient_matches_central_differences() {
             for ((i, j), &analytic) in grad_weights.indexed_iter() {
                 let cost_at = |delta: f64| {
                     let mut perturbed = network.clone();
-                    perturbed.layers[l].weights[[i, j]] += delta;
+                    perturbed.dense_layers_mut().nth(l).unwrap().weights[[i, j]] += delta;
                     perturbed.compute_cost(inputs.view(), targets.view(), None).unwrap()
                 };
                 let numeric = (cost_at(h) - cost_at(-h)) / (2.0 * h);
@@ -425,9 +429,10 @@ fn a_restored_checkpoint_resumes_training_bit_for_bit() {
         .set_parameters(parameters.iter().map(|(w, b)| (w.view(), b.view())).collect())
         .unwrap();
     resumed
-        .set_optimizer_moments(first.step, first.optimizer_moments())
+        .set_optimizer_slots(first.step, first.optimizer_slots())
         .unwrap();
     resumed.set_rng_state(first.rng_state());
+    resumed.set_dropout_rng_state(first.dropout_rng_state());
     resumed
         .train(inputs.view(), targets.view(), &options(2, 2), &mut no_observer)
         .unwrap();
@@ -437,9 +442,202 @@ fn a_restored_checkpoint_resumes_training_bit_for_bit() {
 #[test]
 fn absurd_layer_sizes_are_refused_before_allocating() {
     let mut cfg = config(Activation::Linear, Cost::MeanSquaredError, Rule::GradientDescent, 0.1);
-    cfg.hidden[0].nodes = 1 << 40;
+    cfg.hidden[0] = LayerSpec::Dense {
+        nodes: 1 << 40,
+        activation: Activation::Tanh,
+        regularizer: None,
+    };
     let error = Network::<f64>::new(&cfg).unwrap_err();
     assert!(error.to_string().starts_with("nodes"), "{error}");
     cfg.input_nodes = usize::MAX;
     assert!(Network::<f32>::new(&cfg).is_err());
+}
+
+fn with_dropout(rate: f64, rule: Rule) -> NetworkConfig {
+    let mut cfg = config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05);
+    cfg.hidden.push(LayerSpec::Dropout { rate });
+    cfg
+}
+
+#[test]
+fn layers_and_parameters_have_names() {
+    let network: Network<f64> = Network::new(&with_dropout(0.5, Rule::GradientDescent)).unwrap();
+    assert_eq!(network.layer_names(), ["dense_0", "dropout_0", "dense_1"]);
+    assert_eq!(
+        network.parameter_names(),
+        ["dense_0.weights", "dense_0.biases", "dense_1.weights", "dense_1.biases"]
+    );
+    let named = network.named_parameters();
+    assert_eq!(named[2].1.shape(), &[2, 4]);
+    assert_eq!(named[1].1.shape(), &[4]);
+}
+
+#[test]
+fn dropout_is_the_identity_in_inference_and_at_rate_zero() {
+    let (inputs, targets) = data();
+    let plain: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::GradientDescent,
+        0.05,
+    ))
+    .unwrap();
+    let dropped: Network<f64> = Network::new(&with_dropout(0.5, Rule::GradientDescent)).unwrap();
+    // Same seed, no parameters in dropout: the same initialisation.
+    assert_eq!(plain.parameters(), dropped.parameters());
+    assert_eq!(
+        plain.predict(inputs.view(), None).unwrap(),
+        dropped.predict(inputs.view(), None).unwrap()
+    );
+    let (mut plain, mut zero): (Network<f64>, Network<f64>) =
+        (plain, Network::new(&with_dropout(0.0, Rule::GradientDescent)).unwrap());
+    plain
+        .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+        .unwrap();
+    zero.train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+        .unwrap();
+    assert_eq!(plain.parameters(), zero.parameters());
+}
+
+#[test]
+fn dropout_training_is_reproducible_and_differs_from_none() {
+    let (inputs, targets) = data();
+    let train = |rate: f64| {
+        let mut network: Network<f64> = Network::new(&with_dropout(rate, Rule::GradientDescent)).unwrap();
+        network
+            .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+            .unwrap();
+        network.parameters()
+    };
+    assert_eq!(train(0.5), train(0.5));
+    assert_ne!(train(0.5), train(0.0));
+}
+
+#[test]
+fn dropout_gradient_matches_central_differences_with_a_fixed_mask() {
+    let (inputs, targets) = data();
+    let network: Network<f64> = Network::new(&with_dropout(0.4, Rule::GradientDescent)).unwrap();
+    // compute_gradients draws the mask the next batch would (without
+    // advancing the stream); the cost under that same mask:
+    let masked_cost = |candidate: &Network<f64>| {
+        let rows: Vec<usize> = (0..inputs.nrows()).collect();
+        let mut workspace = Workspace::new(candidate, rows.len(), true, true);
+        workspace
+            .gather(inputs.view(), Some(targets.view()), &rows, None)
+            .unwrap();
+        let mut rng = network.dropout_rng.clone();
+        candidate
+            .forward(&mut workspace, rows.len(), Mode::Training { dropout_rng: &mut rng })
+            .unwrap();
+        candidate.batch_cost(&workspace, rows.len()).unwrap() + candidate.penalty().unwrap()
+    };
+    let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+    let h = 1e-6;
+    for (l, (grad_weights, _)) in gradients.iter().enumerate() {
+        for ((i, j), &analytic) in grad_weights.indexed_iter() {
+            let cost_at = |delta: f64| {
+                let mut perturbed = network.clone();
+                perturbed.dense_layers_mut().nth(l).unwrap().weights[[i, j]] += delta;
+                masked_cost(&perturbed)
+            };
+            let numeric = (cost_at(h) - cost_at(-h)) / (2.0 * h);
+            let scale = analytic.abs().max(numeric.abs()).max(1e-6);
+            assert!(
+                (analytic - numeric).abs() / scale < 1e-6,
+                "layer {l} ({i},{j}): {analytic} vs {numeric}"
+            );
+        }
+    }
+}
+
+#[test]
+fn compute_then_apply_gradients_is_one_training_step() {
+    let (inputs, targets) = data();
+    let adam_w = Rule::AdamW {
+        decay_rate1: 0.9,
+        decay_rate2: 0.999,
+        weight_decay: 0.1,
+    };
+    for rule in [
+        Rule::GradientDescent,
+        Rule::Momentum { decay_rate: 0.9 },
+        Rule::RMSProp { decay_rate: 0.9 },
+        Rule::Adam {
+            decay_rate1: 0.9,
+            decay_rate2: 0.999,
+        },
+        adam_w,
+    ] {
+        let cfg = config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05);
+        let mut trained: Network<f64> = Network::new(&cfg).unwrap();
+        let mut applied: Network<f64> = Network::new(&cfg).unwrap();
+        let whole_batch = TrainOptions {
+            shuffle: false,
+            ..options(1, inputs.nrows())
+        };
+        for _ in 0..3 {
+            trained
+                .train(inputs.view(), targets.view(), &whole_batch, &mut no_observer)
+                .unwrap();
+            let gradients = applied.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+            applied
+                .apply_gradients(gradients.iter().map(|(w, b)| (w.view(), b.view())).collect())
+                .unwrap();
+        }
+        assert_eq!(trained.parameters(), applied.parameters(), "{rule:?}");
+        assert_eq!(trained.optimizer_slots(), applied.optimizer_slots(), "{rule:?}");
+        assert_eq!(trained.step, applied.step);
+    }
+}
+
+#[test]
+fn bad_gradients_change_nothing() {
+    let (inputs, targets) = data();
+    let mut network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::Adam {
+            decay_rate1: 0.9,
+            decay_rate2: 0.999,
+        },
+        0.05,
+    ))
+    .unwrap();
+    let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+    let before = (network.parameters(), network.optimizer_slots(), network.step);
+    let short: Vec<_> = gradients[..1].iter().map(|(w, b)| (w.view(), b.view())).collect();
+    assert!(network.apply_gradients(short).is_err());
+    let mut infinite = gradients.clone();
+    infinite[0].0[[0, 0]] = f64::INFINITY;
+    assert!(network
+        .apply_gradients(infinite.iter().map(|(w, b)| (w.view(), b.view())).collect())
+        .is_err());
+    assert_eq!(before, (network.parameters(), network.optimizer_slots(), network.step));
+}
+
+#[test]
+fn named_optimizer_state_is_checked_by_name() {
+    let network: Network<f64> = Network::new(&config(
+        Activation::Softmax,
+        Cost::CrossEntropy,
+        Rule::Momentum { decay_rate: 0.9 },
+        0.05,
+    ))
+    .unwrap();
+    let slots = network.optimizer_slots();
+    assert_eq!(slots.len(), 4);
+    assert_eq!(
+        (slots[0].parameter.as_str(), slots[0].slot.as_str()),
+        ("dense_0.weights", "velocity")
+    );
+    let mut other = network.clone();
+    let mut missing = slots.clone();
+    missing.pop();
+    assert!(other.set_optimizer_slots(1, missing).is_err());
+    let mut renamed = slots.clone();
+    renamed[0].slot = "first_moment".into();
+    assert!(other.set_optimizer_slots(1, renamed).is_err());
+    assert_eq!(other.step, 0);
+    other.set_optimizer_slots(7, slots).unwrap();
+    assert_eq!(other.step, 7);
 }

@@ -4,12 +4,12 @@
 use super::workspace::Workspace;
 use super::{Network, Parameters, WeightedMean};
 use crate::error::{require_non_negative, require_positive, Error, Result};
+use crate::layers::{Layer, Mode};
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::Penalty;
 use crate::real::{Input, Real};
-use crate::regularizers::Regularizer;
-use ndarray::{Array, ArrayView2, Dimension};
+use ndarray::{ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 
@@ -68,6 +68,10 @@ pub struct TrainOptions<'a, I = f64> {
     /// (inputs, targets); the inputs share the training inputs' element type.
     pub validation: Option<(ArrayView2<'a, I>, ArrayView2<'a, f64>)>,
     pub early_stopping: Option<EarlyStopping>,
+    /// Shuffle the examples before each epoch (Keras's `shuffle=True`);
+    /// without it, batches follow the examples' order and the shuffling
+    /// stream is not used.
+    pub shuffle: bool,
 }
 
 /// One epoch of history. `cost` and `metric` are averaged over the epoch's
@@ -236,7 +240,9 @@ impl<T: Real> Network<T> {
             // Each epoch's order depends only on the random stream, so a
             // restored checkpoint shuffles exactly as the original run would.
             order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
-            order.shuffle(&mut self.rng);
+            if options.shuffle {
+                order.shuffle(&mut self.rng);
+            }
             let mut cost = WeightedMean::new(examples);
             let mut metric_sum = MetricSum::default();
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
@@ -313,7 +319,16 @@ impl<T: Real> Network<T> {
         epoch: usize,
         batch: usize,
     ) -> Result<(f64, Option<MetricSum>)> {
-        self.forward(workspace, rows)?;
+        // The masks of a batch that fails are drawn again from the same
+        // position, as the failed batch's parameters are.
+        let mut dropout_rng = self.dropout_rng.clone();
+        self.forward(
+            workspace,
+            rows,
+            Mode::Training {
+                dropout_rng: &mut dropout_rng,
+            },
+        )?;
         let example_cost = self.batch_cost(workspace, rows)?;
         if !example_cost.is_finite() {
             if (epoch, batch) == (1, 1) {
@@ -333,78 +348,122 @@ impl<T: Real> Network<T> {
             None => None,
         };
         self.backward(workspace, rows)?;
-        let (penalty, finite) = self.updated_parameters_into(workspace)?;
+        let (penalty, finite) = self.updated_parameters_into(workspace, true)?;
         let cost = example_cost + penalty;
         if !(finite && cost.is_finite()) {
             return Err(Error::Diverged { epoch, batch, cost });
         }
-        self.step += 1;
-        for (layer, buffers) in self.layers.iter_mut().zip(workspace.layers.iter_mut()) {
-            std::mem::swap(&mut layer.weights, &mut buffers.grad_weights);
-            std::mem::swap(&mut layer.biases, &mut buffers.grad_biases);
-        }
+        self.dropout_rng = dropout_rng;
+        self.swap_in_updates(workspace);
         Ok((cost, batch_metric))
     }
 
-    /// Runs the optimizer's fused pass on every layer, leaving the updated
-    /// parameters in the workspace's gradient buffers. Returns the
-    /// regularization penalty of the current parameters and whether every
-    /// updated value is finite.
-    fn updated_parameters_into(&mut self, workspace: &mut Workspace<T>) -> Result<(f64, bool)> {
+    /// Counts the update and takes the parameters the optimizer's pass left
+    /// in the workspace's gradient buffers.
+    fn swap_in_updates(&mut self, workspace: &mut Workspace<T>) {
+        self.step += 1;
+        for (layer, buffers) in self.layers.iter_mut().zip(workspace.layers.iter_mut()) {
+            layer.swap_in_updates(buffers);
+        }
+    }
+
+    /// Runs the optimizer's fused pass on every trainable array, leaving the
+    /// updated parameters in the workspace's gradient buffers. With
+    /// `regularize`, the regularizers' gradients are added first (built-in
+    /// ones inside the pass); without, the gradients already hold them
+    /// (`apply_gradients`). Returns the regularization penalty of the
+    /// current parameters and whether every updated value is finite.
+    fn updated_parameters_into(&mut self, workspace: &mut Workspace<T>, regularize: bool) -> Result<(f64, bool)> {
         let optimizer = self.optimizer;
         let step = self.step + 1;
         let mut penalty = 0.0;
         let mut finite = true;
-        for ((layer, state), buffers) in self
-            .layers
-            .iter_mut()
-            .zip(self.optimizer_state.iter_mut())
-            .zip(workspace.layers.iter_mut())
-        {
-            let folded = match &layer.regularizer {
-                Some(Regularizer::Custom(_)) => {
-                    layer.add_regularizer_gradient(buffers.grad_weights.view_mut())?;
-                    penalty += layer.penalty()?;
-                    Penalty::default()
-                }
-                Some(regularizer) => {
-                    let (l1, l2) = regularizer.coefficients();
-                    Penalty { l1, l2 }
-                }
-                None => Penalty::default(),
-            };
-            let weights = optimizer.update_into(
-                as_flat(&mut layer.weights),
-                as_flat(&mut buffers.grad_weights),
-                &mut state.0,
-                step,
-                folded,
-            );
-            let biases = optimizer.update_into(
-                as_flat(&mut layer.biases),
-                as_flat(&mut buffers.grad_biases),
-                &mut state.1,
-                step,
-                Penalty::default(),
-            );
-            // The fused pass sums in the working precision; where that
-            // overflows, the exact f64 penalty decides.
-            penalty += if weights.penalty.is_finite() {
-                weights.penalty
-            } else {
-                layer.penalty()?
-            };
-            finite &= weights.finite && biases.finite;
+        let mut states = self.optimizer_state.iter_mut();
+        for (layer, buffers) in self.layers.iter().zip(workspace.layers.iter_mut()) {
+            if regularize {
+                penalty += layer.add_custom_regularizer(buffers)?;
+            }
+            for update in layer.updates(buffers) {
+                let state = states.next().expect("one optimizer state per trainable array");
+                let (l1, l2) = match update.regularizer.filter(|_| regularize) {
+                    Some(regularizer) => regularizer.coefficients(),
+                    None => (0.0, 0.0),
+                };
+                let folded = Penalty {
+                    l1,
+                    l2,
+                    decays: update.decays,
+                };
+                let summary = optimizer.update_into(update.values, update.gradient, state, step, folded);
+                // The fused pass sums in the working precision; where that
+                // overflows, the exact f64 penalty decides.
+                penalty += match update.regularizer {
+                    Some(regularizer) if regularize && !summary.penalty.is_finite() => {
+                        regularizer.penalty(ArrayView1::from(update.values))
+                    }
+                    _ => summary.penalty,
+                };
+                finite &= summary.finite;
+            }
         }
         Ok((penalty, finite))
     }
-}
 
-/// Parameters and gradient buffers are created in standard layout and stay
-/// that way; the fallback re-lays an array out rather than panicking.
-fn as_flat<T: Real, D: Dimension>(array: &mut Array<T, D>) -> &mut [T] {
-    if !array.is_standard_layout() {
-        *array = array.as_standard_layout().into_owned();
+    /// One optimizer update with the given gradients (as `compute_gradients`
+    /// returns them, regularizers included), exactly as a training step
+    /// applies its own: the optimizer state and step count advance. On
+    /// error (wrong shapes, a non-finite gradient or result) nothing changes.
+    pub fn apply_gradients(&mut self, gradients: Vec<(ArrayView2<f64>, ArrayView1<f64>)>) -> Result<()> {
+        let dense_count = self.dense_layers().count();
+        if gradients.len() != dense_count {
+            return Err(Error::value(
+                "gradients",
+                format!(
+                    "expected (weights, biases) gradients for {dense_count} dense layers, got {}",
+                    gradients.len()
+                ),
+            ));
+        }
+        for (l, ((weights, biases), layer)) in gradients.iter().zip(self.dense_layers()).enumerate() {
+            if weights.dim() != layer.weights.dim() || biases.len() != layer.biases.len() {
+                return Err(Error::value(
+                    "gradients",
+                    format!(
+                        "dense layer {l}: expected shapes {:?} and ({},), got {:?} and ({},)",
+                        layer.weights.dim(),
+                        layer.biases.len(),
+                        weights.dim(),
+                        biases.len()
+                    ),
+                ));
+            }
+            super::check_representable::<T>(weights.view(), "gradients")?;
+            super::check_representable::<T>(biases.view().insert_axis(ndarray::Axis(0)), "gradients")?;
+        }
+        let mut workspace = Workspace::new(self, 0, false, true);
+        let dense_buffers = workspace
+            .layers
+            .iter_mut()
+            .zip(&self.layers)
+            .filter(|(_, layer)| matches!(layer, Layer::Dense(_)))
+            .map(|(buffers, _)| buffers);
+        for (buffers, (weights, biases)) in dense_buffers.zip(&gradients) {
+            buffers.grad_weights.zip_mut_with(weights, |g, &v| *g = T::lit(v));
+            buffers.grad_biases.zip_mut_with(biases, |g, &v| *g = T::lit(v));
+        }
+        let saved_state = self.optimizer_state.clone();
+        let (_, finite) = self.updated_parameters_into(&mut workspace, false)?;
+        if !finite {
+            self.optimizer_state = saved_state;
+            return Err(Error::value(
+                "gradients",
+                format!(
+                    "the update overflows {}: the gradients are too large for this network",
+                    T::NAME
+                ),
+            ));
+        }
+        self.swap_in_updates(&mut workspace);
+        Ok(())
     }
-    array.as_slice_mut().unwrap_or_default()
 }

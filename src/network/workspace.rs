@@ -3,21 +3,12 @@
 
 use super::{Network, Parameters};
 use crate::error::{Error, Result};
+use crate::layers::LayerBuffers;
 use crate::normalizers::Normalizer;
 use crate::parallel::PARALLEL_MIN_ELEMENTS;
 use crate::real::{Input, Real};
 use ndarray::parallel::prelude::*;
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
-
-/// Scratch space of one layer.
-pub(super) struct LayerBuffers<T> {
-    pub z: Array2<T>,
-    pub a: Array2<T>,
-    pub grad_a: Array2<T>,
-    pub grad_z: Array2<T>,
-    pub grad_weights: Array2<T>,
-    pub grad_biases: Array1<T>,
-}
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 pub(super) struct Workspace<T> {
     pub inputs: Array2<T>,
@@ -29,21 +20,14 @@ impl<T: Real> Workspace<T> {
     /// Buffers for batches of up to `rows` examples; gradient buffers only
     /// when the workspace will be used for training.
     pub fn new(network: &Network<T>, rows: usize, with_targets: bool, with_gradients: bool) -> Self {
-        let gradient_rows = if with_gradients { rows } else { 0 };
+        let mut inputs = network.input_nodes;
         let layers = network
             .layers
             .iter()
             .map(|layer| {
-                let (nodes, inputs) = layer.weights.dim();
-                let parameter_dim = if with_gradients { (nodes, inputs) } else { (0, 0) };
-                LayerBuffers {
-                    z: Array2::zeros((rows, nodes)),
-                    a: Array2::zeros((rows, nodes)),
-                    grad_a: Array2::zeros((gradient_rows, nodes)),
-                    grad_z: Array2::zeros((gradient_rows, nodes)),
-                    grad_weights: Array2::zeros(parameter_dim),
-                    grad_biases: Array1::zeros(parameter_dim.0),
-                }
+                let buffers = layer.buffers(rows, inputs, with_gradients);
+                inputs = layer.outputs(inputs);
+                buffers
             })
             .collect();
         Workspace {
@@ -115,10 +99,13 @@ impl<T: Real> Workspace<T> {
         self.targets.slice(s![..rows, ..])
     }
 
-    pub fn into_gradients(self) -> Parameters<T> {
+    /// The dense layers' (weights, biases) gradients.
+    pub fn into_gradients(self, network: &Network<T>) -> Parameters<T> {
         self.layers
             .into_iter()
-            .map(|buffers| (buffers.grad_weights, buffers.grad_biases))
+            .zip(&network.layers)
+            .filter(|(_, layer)| layer.as_dense().is_some())
+            .map(|(buffers, _)| (buffers.grad_weights, buffers.grad_biases))
             .collect()
     }
 }
