@@ -26,9 +26,10 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub fn relu(leak: f64) -> Result<Self> {
+    /// `argument` is what the user called the slope (`leak`, or Keras's `alpha`).
+    pub fn relu(leak: f64, argument: &str) -> Result<Self> {
         Ok(Activation::ReLU {
-            leak: require_non_negative("leak", leak)?,
+            leak: require_non_negative(argument, leak)?,
         })
     }
 
@@ -442,7 +443,7 @@ mod tests {
 
     #[test]
     fn negative_leak_is_rejected() {
-        assert!(Activation::relu(-0.1).is_err());
-        assert!(Activation::relu(f64::NAN).is_err());
+        assert!(Activation::relu(-0.1, "leak").is_err());
+        assert!(Activation::relu(f64::NAN, "leak").is_err());
     }
 }

@@ -320,3 +320,41 @@ def test_the_summary_names_what_stopped_training_and_a_full_run_says_trained(rng
     with pytest.raises(FloatingPointError):
         network.train(x, np.full((40, 2), 1e300), 2, 8, verbose=True)
     assert capsys.readouterr().out.splitlines()[-1].startswith("Stopped by FloatingPointError after 0 complete")
+
+
+# ----- Keras names -----
+
+
+def test_leaky_relu_is_relu_under_keras_name(rng):
+    from pynet.activation_funcs import LeakyReLU
+
+    v = rng.normal(size=(4, 5))
+    np.testing.assert_array_equal(LeakyReLU(0.1).compute(v), ReLU(0.1).compute(v))
+    np.testing.assert_array_equal(LeakyReLU(0.1).derivative(v), ReLU(0.1).derivative(v))
+    assert LeakyReLU().alpha == 0.3
+    assert LeakyReLU(0.05).get_config() == {"alpha": 0.05}
+    with pytest.raises(ValueError, match="^alpha: "):
+        LeakyReLU(-1.0)
+
+
+def test_leaky_relu_networks_save_and_load(rng, tmp_path):
+    from pynet.activation_funcs import LeakyReLU
+
+    network = NeuralNetwork(
+        InputLayer(3, None), [DenseLayer(4, LeakyReLU(0.2), None)],
+        DenseOutputLayer(2, Sigmoid(), None, MeanSquaredError()), GradientDescent(0.1), None, seed=0,
+    )
+    x, y = _data(rng)
+    network.train(x, y, 1, 8, verbose=False)
+    network.save(tmp_path / "leaky.npz")
+    loaded = NeuralNetwork.load(tmp_path / "leaky.npz")
+    assert isinstance(loaded.hidden_layers[0].activation_func, LeakyReLU)
+    np.testing.assert_array_equal(loaded.predict(x), network.predict(x))
+
+
+def test_history_has_keras_history_dict(rng):
+    network, _ = build_network([3, 4, 2])
+    x, y = _data(rng)
+    history = network.train(x, y, 2, 8, verbose=False)
+    assert history.history == history.to_dict()
+    assert history.history["cost"] == [record.cost for record in history]

@@ -16,6 +16,7 @@ PUBLIC_NAMES = {
         "BinaryStep",
         "Linear",
         "ReLU",
+        "LeakyReLU",
         "Sigmoid",
         "SiLU",
         "Softmax",
@@ -35,9 +36,9 @@ PUBLIC_NAMES = {
         "MeanAbsolutePercentageError",
         "PercentCorrect",
     ],
-    "pynet.layers": ["Layer", "InputLayer", "DenseLayer", "DenseOutputLayer"],
+    "pynet.layers": ["Layer", "InputLayer", "DenseLayer", "DenseOutputLayer", "DropoutLayer"],
     "pynet.normalizers": ["Normalizer", "DecimalScaling", "MinMax", "ZScore"],
-    "pynet.optimizers": ["Optimizer", "Adam", "GradientDescent", "Momentum", "RMSProp"],
+    "pynet.optimizers": ["Optimizer", "Adam", "AdamW", "GradientDescent", "Momentum", "RMSProp"],
     "pynet.regularizers": ["Regularizer", "L1Norm", "L2Norm", "ElasticNet"],
 }
 

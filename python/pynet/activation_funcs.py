@@ -28,6 +28,7 @@ from .typing import NDArray
 __all__ = [
     "ActivationFunc",
     "BinaryStep",
+    "LeakyReLU",
     "Linear",
     "ReLU",
     "SiLU",
@@ -174,6 +175,40 @@ class ReLU(_BuiltinActivation):
 
     def get_config(self) -> dict[str, Any]:
         return {"leak": self.leak}
+
+
+class LeakyReLU(ReLU):
+    """Leaky rectified linear unit, under Keras's name: ``ReLU(alpha)``.
+
+    ``f(x) = x`` for ``x > 0`` and ``alpha * x`` otherwise; the derivative is
+    1 for ``x > 0`` and ``alpha`` otherwise. It is the same engine function
+    as ``ReLU(leak=alpha)``, with Keras's default slope (0.3).
+
+    Args:
+        alpha: slope for non-positive inputs, a finite number ``>= 0``
+            (default 0.3, as Keras).
+
+    Input shape:
+        ``(n,)`` or ``(m, n)``.
+
+    Output shape:
+        ``compute``: same as the input. ``derivative``: diagonal
+        ``(n, n)`` or ``(m, n, n)``.
+
+    Raises:
+        TypeError: if ``alpha`` is not a real number.
+        ValueError: if ``alpha`` is negative or not finite.
+    """
+
+    def __init__(self, alpha: float = 0.3) -> None:
+        self._core = _core.Activation("LeakyReLU", real(alpha, "alpha"))
+
+    @property
+    def alpha(self) -> float:
+        return self._core.leak
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
 
 
 class Sigmoid(_BuiltinActivation):

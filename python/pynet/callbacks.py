@@ -94,6 +94,11 @@ class History(Sequence[EpochRecord]):
                 columns.setdefault(name, []).append(value)
         return {name: values for name, values in columns.items() if any(v is not None for v in values)}
 
+    @property
+    def history(self) -> dict[str, list[Any]]:
+        """Keras's name for ``to_dict()``: the columns by name."""
+        return self.to_dict()
+
     def __repr__(self) -> str:
         last = f", last={self._records[-1]}" if self._records else ""
         return f"History(epochs={len(self)}{last}, stopped_early={self.stopped_early})"

@@ -33,7 +33,9 @@ impl PyActivation {
         let inner = match kind {
             "BinaryStep" => Activation::BinaryStep,
             "Linear" => Activation::Linear,
-            "ReLU" => Activation::relu(leak)?,
+            "ReLU" => Activation::relu(leak, "leak")?,
+            // Keras's name for the same function.
+            "LeakyReLU" => Activation::relu(leak, "alpha")?,
             "Sigmoid" => Activation::Sigmoid,
             "SiLU" => Activation::SiLU,
             "Softmax" => Activation::Softmax,
