@@ -43,10 +43,12 @@ def main() -> None:
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs (after one warm-up epoch)")
+    parser.add_argument("--examples", type=int, default=60_000, help="examples per epoch (the first ones)")
+    parser.add_argument("--no-warmup", action="store_true", help="no untimed first epoch (for instruction counts)")
     arguments = parser.parse_args()
     with np.load(DATA) as data:
-        images = data["train_images"].reshape(60_000, -1)
-        targets = np.eye(10)[data["train_labels"]]
+        images = data["train_images"].reshape(60_000, -1)[: arguments.examples]
+        targets = np.eye(10)[data["train_labels"][: arguments.examples]]
     inputs = images.astype(arguments.dtype)
     network = NeuralNetwork(
         InputLayer(784, ZScore()),
@@ -57,7 +59,8 @@ def main() -> None:
         seed=0,
         dtype=arguments.dtype,
     )
-    network.train(inputs, targets, 1, arguments.batch, verbose=False)
+    if not arguments.no_warmup:
+        network.train(inputs, targets, 1, arguments.batch, verbose=False)
     samples = []
     for _ in range(arguments.repeats):
         started = time.perf_counter()
@@ -69,7 +72,7 @@ def main() -> None:
                 "pynet": pynet.__file__,
                 "dtype": arguments.dtype,
                 "batch": arguments.batch,
-                "median_seconds": statistics.median(samples),
+                "median_seconds": statistics.median(samples) if samples else None,
                 "samples": samples,
             }
         )

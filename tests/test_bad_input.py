@@ -79,7 +79,8 @@ def test_train_rejects_wrong_number_of_outputs(setup, rng):
         network.train(inputs, rng.normal(size=(M, N_OUT + 1)), 1, 2, verbose=False)
 
 
-@pytest.mark.parametrize("shape", [(N_IN,), (M, N_IN, 1), ()], ids=["1-D", "3-D", "0-D"])
+# (M, N_IN, 1) would be flattened: its trailing sizes multiply to N_IN.
+@pytest.mark.parametrize("shape", [(N_IN,), (M, N_IN, 2), ()], ids=["1-D", "3-D", "0-D"])
 def test_train_rejects_inputs_that_are_not_2d(setup, shape):
     network, _, targets = setup
     with leaves_unchanged(network), pytest.raises(ValueError, match="inputs"):
@@ -221,7 +222,7 @@ PREDICT_CASES = {
     "empty": (np.empty((0, N_IN)), ValueError),
     "wrong-features": (np.ones((2, N_IN + 1)), ValueError),
     "1-D": (np.ones(N_IN), ValueError),
-    "3-D": (np.ones((2, N_IN, 1)), ValueError),
+    "3-D": (np.ones((2, N_IN, 2)), ValueError),
     "nan": (np.array([[0.0, np.nan, 1.0]]), ValueError),
     "inf": (np.array([[0.0, np.inf, 1.0]]), ValueError),
     "complex": (np.ones((2, N_IN), dtype=complex), TypeError),

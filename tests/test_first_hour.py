@@ -220,10 +220,13 @@ def test_evaluate_with_image_shaped_inputs_says_that_it_takes_predictions(rng):
         network.evaluate(images, one_hot(rng.integers(0, 3, size=10), 3))
 
 
-def test_images_are_refused_with_the_flattening_fix(rng):
+def test_images_of_the_wrong_size_are_refused_with_the_flattening_fix(rng):
+    """(n, 2, 3) images feed a 6-input network as they are (flattened);
+    (n, 2, 4) cannot, and the message shows how to flatten."""
     network = _classifier()
+    assert network.predict(rng.normal(size=(4, 2, 3))).shape == (4, 3)
     with pytest.raises(ValueError, match=re.escape("x.reshape(len(x), -1)")):
-        network.predict(rng.normal(size=(4, 2, 3)))
+        network.predict(rng.normal(size=(4, 2, 4)))
 
 
 def test_a_single_example_is_refused_with_the_reshape_fix(rng):

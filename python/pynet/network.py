@@ -4,10 +4,11 @@ and exposes training, prediction and parameters."""
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from . import _core, _serialization
 from ._component import engine_component, is_builtin
 from ._progress import Progress
-from ._validation import float_array, input_array, instance, integer, native
+from ._validation import float_array, input_array, instance, integer, native, real
 from .callbacks import EarlyStopping, EpochRecord, History
 from .error_metrics import ErrorMetric, PercentCorrect
 from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
@@ -173,14 +174,47 @@ class NeuralNetwork:
         normalizer = self._input_layer.normalizer
         return normalizer if normalizer is not None and not is_builtin(normalizer) else None
 
+    def _as_examples(self, inputs: Any) -> Any:
+        """Inputs of shape ``(n, d1, d2, ...)`` whose trailing sizes multiply
+        to the input layer's nodes (images, say) as ``(n, nodes)``: a view
+        when the layout allows, never a copy of the data set otherwise
+        needed. Anything else is returned as it came, for the checks to name."""
+        try:
+            array = inputs if isinstance(inputs, np.ndarray) else np.asarray(inputs)
+        except (ValueError, TypeError):
+            return inputs
+        if array.ndim > 2 and math.prod(array.shape[1:]) == self._input_layer.nodes:
+            return array.reshape(len(array), -1)
+        return array
+
     def _inputs(self, inputs: Any, name: str) -> NDArray[Any]:
         """Inputs as the engine takes them (float64, or float32/uint8 read in
         place), already transformed by a custom normalizer (built-in ones
         run inside the engine)."""
+        inputs = self._as_examples(inputs)
         custom = self._custom_normalizer()
         if custom is None:
             return input_array(inputs, name)
-        return float_array(custom.transform(float_array(inputs, name)), name)
+        return self._checked_custom_transform(custom, float_array(inputs, name), name)
+
+    @staticmethod
+    def _checked_custom_transform(custom: Normalizer, inputs: NDArray[np.float64], name: str) -> NDArray[np.float64]:
+        """A custom normalizer's output, which must keep the examples' shape."""
+        transformed = float_array(custom.transform(inputs), name)
+        if transformed.shape != inputs.shape:
+            raise ValueError(
+                f"{name}: the custom normalizer {type(custom).__name__}.transform returned shape "
+                f"{transformed.shape} for inputs of shape {inputs.shape}; it must keep the shape"
+            )
+        return transformed
+
+    def _targets(self, targets: Any, name: str) -> NDArray[np.float64]:
+        """Targets as float64 rows; ``(n,)`` targets of a single-output
+        network (regression, binary) are one value per example."""
+        array = float_array(targets, name)
+        if array.ndim == 1 and self._output_layer.nodes == 1:
+            return array.reshape(-1, 1)
+        return array
 
     # ----- training and inference -----
 
@@ -196,6 +230,7 @@ class NeuralNetwork:
         early_stopping: EarlyStopping | None = None,
         fit_normalizer: bool | None = None,
         shuffle: bool = True,
+        validation_split: float = 0.0,
     ) -> History:
         """Trains the network on ``inputs`` and ``targets``.
 
@@ -228,6 +263,10 @@ class NeuralNetwork:
                 Keras); ``False`` walks them in order, so that one epoch of
                 one mini-batch equals ``compute_gradients`` followed by
                 ``apply_gradients`` bit for bit.
+            validation_split: a fraction in ``[0, 1)``: the last
+                ``validation_split`` of the examples (taken before any
+                shuffling, as Keras does) become ``validation_data`` and are
+                not trained on. 0 (default) keeps them all.
 
         Returns:
             The ``History`` of the completed epochs (also kept as
@@ -242,6 +281,9 @@ class NeuralNetwork:
         epochs = integer(epochs, "epochs")
         mini_batch_size = integer(mini_batch_size, "mini_batch_size")
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
+        inputs = self._as_examples(inputs)
+        if validation_split != 0:
+            inputs, targets, validation_data = self._split(inputs, targets, validation_split, validation_data)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False. Received: shuffle={shuffle!r}")
         if validation_data is not None and (
@@ -275,12 +317,12 @@ class NeuralNetwork:
             if custom_normalizer is not None:
                 custom_normalizer.fit(float_array(inputs, "inputs"))
             inputs = self._inputs(inputs, "inputs")
-            targets = float_array(targets, "targets")
+            targets = self._targets(targets, "targets")
             validation = None
             if validation_data is not None:
                 validation = (
                     self._inputs(validation_data[0], "validation_data"),
-                    float_array(validation_data[1], "validation_data"),
+                    self._targets(validation_data[1], "validation_data"),
                 )
                 if validation[0].dtype != inputs.dtype:
                     # The engine reads both in one element type.
@@ -354,7 +396,7 @@ class NeuralNetwork:
         """The training cost over these examples: mean example cost plus the
         regularizers' penalties. Uses the fitted normalizer; changes nothing."""
         return self._core.compute_cost(
-            self._inputs(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
+            self._inputs(inputs, "inputs"), self._targets(targets, "targets"), self._normalizer_core()
         )
 
     def compute_gradients(self, inputs: Any, targets: Any) -> Parameters:
@@ -367,7 +409,7 @@ class NeuralNetwork:
         advanced). Changes nothing.
         """
         gradients = self._core.compute_gradients(
-            self._inputs(inputs, "inputs"), float_array(targets, "targets"), self._normalizer_core()
+            self._inputs(inputs, "inputs"), self._targets(targets, "targets"), self._normalizer_core()
         )
         return _split_layers(gradients)
 
@@ -417,6 +459,28 @@ class NeuralNetwork:
         ``(nodes,)``."""
         return self._core.named_parameters()
 
+    @staticmethod
+    def _split(
+        inputs: Any, targets: Any, validation_split: Any, validation_data: Any
+    ) -> tuple[Any, Any, tuple[Any, Any]]:
+        """Keras's validation_split: the last fraction of the examples, in
+        their order, as validation data (views of arrays, not copies)."""
+        fraction = real(validation_split, "validation_split")
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_split: expected a fraction in [0, 1). Received: validation_split={fraction}")
+        if validation_data is not None:
+            raise ValueError("validation_split: pass either validation_split or validation_data, not both")
+        inputs = inputs if isinstance(inputs, np.ndarray) else float_array(inputs, "inputs")
+        targets = targets if isinstance(targets, np.ndarray) else float_array(targets, "targets")
+        examples = len(inputs)
+        split_at = int(examples * (1.0 - fraction))
+        if not 0 < split_at < examples:
+            raise ValueError(
+                f"validation_split: {fraction} of {examples} examples leaves "
+                f"{split_at} to train on and {examples - split_at} to validate on; both need at least one"
+            )
+        return inputs[:split_at], targets[:split_at], (inputs[split_at:], targets[split_at:])
+
     # ----- saving -----
 
     def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
@@ -465,6 +529,43 @@ class NeuralNetwork:
     def _layer_parameters(self, position: int) -> tuple[NDArray[Any], NDArray[Any]]:
         weights, biases = self._core.get_parameters()[position]
         return weights, biases
+
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> None:
+        """Prints a table of the layers (Keras's ``model.summary()``): each
+        layer's name, kind, output shape, parameter count and activation,
+        then the total. ``print_fn`` receives the text (default ``print``);
+        ``str(network)`` is the same text."""
+        (print_fn or print)(self._summary_text())
+
+    def _summary_text(self) -> str:
+        rows = [("Layer (type)", "Output shape", "Param #", "Activation / rate")]
+        normalizer = self._input_layer.normalizer
+        rows.append(("input (InputLayer)", f"(None, {self._input_layer.nodes})", "0", f"normalizer={normalizer!r}"))
+        names = iter(self._core.parameter_names[0::2])
+        width, total, dropouts = self._input_layer.nodes, 0, 0
+        for layer in [*self._hidden_layers, self._output_layer]:
+            if isinstance(layer, DropoutLayer):
+                rows.append((f"dropout_{dropouts} (DropoutLayer)", f"(None, {width})", "0", f"rate={layer.rate}"))
+                dropouts += 1
+                continue
+            count = layer.nodes * (width + 1)
+            name = next(names).split(".")[0]
+            kind = type(layer).__name__
+            rows.append((f"{name} ({kind})", f"(None, {layer.nodes})", f"{count:,}", repr(layer.activation_func)))
+            width, total = layer.nodes, total + count
+        widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        rule = "-" * (sum(widths) + 6)
+        cost = self._output_layer.cost_func
+        lines = [f"NeuralNetwork: {self._optimizer!r}, cost {cost!r}, dtype {self._core.dtype}", rule]
+        for index, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(widths[column]) for column, cell in enumerate(row)).rstrip())
+            if index == 0:
+                lines.append(rule)
+        lines += [rule, f"Total params: {total:,}"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._summary_text()
 
     def __repr__(self) -> str:
         layers = [self._input_layer, *self._hidden_layers, self._output_layer]
