@@ -13,6 +13,7 @@ use pynet::linalg::{gemm, gemm_flops};
 use pynet::network::{Event, Network, NetworkConfig, TrainOptions};
 use pynet::optimizers::{Optimizer, Penalty, Rule, DEFAULT_EPSILON};
 use pynet::regularizers::Regularizer;
+use pynet::targets::Targets;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
@@ -185,7 +186,7 @@ fn training_epoch(c: &mut Criterion) {
                 let mut observer = |_: Event| ControlFlow::Continue(());
                 black_box(
                     network
-                        .train(inputs.view(), targets.view(), &options, &mut observer)
+                        .train(inputs.view(), Targets::Rows(targets.view()), &options, &mut observer)
                         .unwrap_or_else(|e| panic!("{e}")),
                 )
             })

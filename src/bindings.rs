@@ -8,6 +8,7 @@ mod network;
 mod threads;
 
 use crate::error::Error;
+use crate::targets::Targets;
 use ndarray::{Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArrayDyn};
 use pyo3::exceptions::{PyFloatingPointError, PyRuntimeError, PyValueError};
@@ -75,6 +76,21 @@ pub(crate) fn as_matrix<'a, A>(values: &'a ArrayViewD<'a, A>, argument: &str) ->
             ),
         )
     })
+}
+
+/// Targets as the engine takes them: a 1-D array is one class index per
+/// example (or, for a single output, one value; the Python layer makes that
+/// a column), a 2-D array one row per example.
+pub(crate) fn as_targets<'a>(values: &'a ArrayViewD<'a, f64>, argument: &str) -> Result<Targets<'a>, Error> {
+    match values.ndim() {
+        1 => Ok(Targets::Classes(
+            values
+                .view()
+                .into_dimensionality::<Ix1>()
+                .map_err(|e| Error::value(argument, e.to_string()))?,
+        )),
+        _ => Ok(Targets::Rows(as_matrix(values, argument)?)),
+    }
 }
 
 /// The usual fix for an array of the wrong rank, as a user would write it.

@@ -18,6 +18,7 @@ pub mod optimizers;
 mod parallel;
 pub mod real;
 pub mod regularizers;
+pub mod targets;
 
 pub use activations::Activation;
 pub use costs::Cost;

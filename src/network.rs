@@ -18,6 +18,7 @@ use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::{Optimizer, ParameterState};
 use crate::real::{Input, Real};
+use crate::targets::{check_classes, Targets};
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -228,21 +229,39 @@ impl<T: Real> Network<T> {
     fn check_example_shapes<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         inputs_name: &str,
         targets_name: &str,
     ) -> Result<()> {
         self.check_input_shape(inputs, inputs_name)?;
-        if targets.nrows() != inputs.nrows() {
+        if targets.examples() != inputs.nrows() {
             return Err(Error::value(
                 targets_name,
                 format!(
-                    "expected one target row per example: {inputs_name} has {} examples but {targets_name} has {}",
+                    "expected one target per example: {inputs_name} has {} examples but {targets_name} has {}",
                     inputs.nrows(),
-                    targets.nrows()
+                    targets.examples()
                 ),
             ));
         }
+        if let Targets::Classes(_) = targets {
+            if !self.cost.is_cross_entropy() {
+                return Err(Error::value(
+                    targets_name,
+                    format!(
+                        "one value per example fits a single-output network; this one has {} outputs and {}, \
+                         so pass (examples, {}) targets (class labels need CrossEntropy)",
+                        self.outputs(),
+                        self.cost.name(),
+                        self.outputs()
+                    ),
+                ));
+            }
+        }
+        let targets = match targets {
+            Targets::Rows(rows) => rows,
+            Targets::Classes(_) => return self.check_cross_entropy_output(),
+        };
         if targets.ncols() != self.outputs() {
             return Err(Error::value(
                 targets_name,
@@ -251,13 +270,21 @@ impl<T: Real> Network<T> {
                     self.outputs(),
                     targets.ncols(),
                     if targets.ncols() == 1 && self.cost.is_cross_entropy() {
-                        format!("; one-hot encode class labels with np.eye({})[labels]", self.outputs())
+                        format!(
+                            "; pass class labels as one integer per example (a 1-D array: labels.ravel()) or as \
+                             one-hot rows (np.eye({})[labels])",
+                            self.outputs()
+                        )
                     } else {
                         String::new()
                     }
                 ),
             ));
         }
+        self.check_cross_entropy_output()
+    }
+
+    fn check_cross_entropy_output(&self) -> Result<()> {
         if self.cost.is_cross_entropy() && !self.output_layer().activation.is_softmax() {
             return Err(Error::value(
                 "output_layer",
@@ -282,18 +309,34 @@ impl<T: Real> Network<T> {
     pub fn check_examples<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         inputs_name: &str,
         targets_name: &str,
         metric: Option<&ErrorMetric>,
     ) -> Result<()> {
         self.check_example_shapes(inputs, targets, inputs_name, targets_name)?;
         check_finite(inputs, inputs_name)?;
-        check_representable::<T>(targets, targets_name)?;
-        self.cost.check_targets(targets, targets_name)?;
-        match metric {
-            Some(metric) => metric.check_targets::<T>(targets, targets_name),
-            None => Ok(()),
+        match targets {
+            Targets::Rows(rows) => {
+                check_representable::<T>(rows, targets_name)?;
+                self.cost.check_targets(rows, targets_name)?;
+                match metric {
+                    Some(metric) => metric.check_targets::<T>(rows, targets_name),
+                    None => Ok(()),
+                }
+            }
+            Targets::Classes(labels) => {
+                check_classes(labels, self.outputs(), targets_name)?;
+                match metric {
+                    // A one-hot row's zeros are zero targets.
+                    Some(ErrorMetric::MeanAbsolutePercentageError) => Err(Error::value(
+                        targets_name,
+                        "MeanAbsolutePercentageError is undefined for a zero target (class labels are one-hot rows)",
+                    )),
+                    Some(metric) => metric.check_columns(self.outputs(), targets_name),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
@@ -426,7 +469,7 @@ impl<T: Real> Network<T> {
     fn forward_in_chunks<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: Option<ArrayView2<f64>>,
+        targets: Option<Targets>,
         normalizer: Option<&Normalizer>,
         mut visit: impl FnMut(std::ops::Range<usize>, &Workspace<T>) -> Result<()>,
     ) -> Result<()> {
@@ -468,7 +511,7 @@ impl<T: Real> Network<T> {
     fn evaluate_checked<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
     ) -> Result<(f64, Option<f64>)> {
@@ -489,7 +532,7 @@ impl<T: Real> Network<T> {
     pub fn compute_cost<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         normalizer: Option<&Normalizer>,
     ) -> Result<f64> {
         self.check_examples(inputs, targets, "inputs", "targets", None)?;
@@ -511,7 +554,7 @@ impl<T: Real> Network<T> {
     pub fn compute_gradients<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         normalizer: Option<&Normalizer>,
     ) -> Result<Parameters<T>> {
         self.check_examples(inputs, targets, "inputs", "targets", None)?;

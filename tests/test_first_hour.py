@@ -235,12 +235,13 @@ def test_a_single_example_is_refused_with_the_reshape_fix(rng):
         network.predict(rng.normal(size=6))
 
 
-def test_integer_labels_are_refused_with_the_one_hot_fix(rng):
+def test_a_column_of_labels_is_refused_with_the_fix(rng):
+    """Integer labels are one per example (1-D, accepted); a column of them
+    is neither that nor one-hot rows, and the message says both forms."""
     network = _classifier()
     x = rng.normal(size=(10, 6))
-    with pytest.raises(ValueError, match=re.escape("np.eye(classes)[labels]")):
-        network.train(x, rng.integers(0, 3, size=10), 1, 5, verbose=False)
-    with pytest.raises(ValueError, match=re.escape("np.eye(3)[labels]")):
+    network.train(x, rng.integers(0, 3, size=10), 1, 5, verbose=False)
+    with pytest.raises(ValueError, match=re.escape("labels.ravel()") + ".*" + re.escape("np.eye(3)[labels]")):
         network.train(x, rng.integers(0, 3, size=(10, 1)), 1, 5, verbose=False)
 
 

@@ -137,3 +137,60 @@ def test_summary_lists_layers_shapes_and_parameter_counts(capsys):
     lines = []
     network.summary(print_fn=lines.append)
     assert lines == [str(network)]
+
+
+# ----- integer class labels (Keras's sparse categorical cross-entropy) -----
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_integer_labels_train_bit_identically_to_one_hot_rows(rng, dtype):
+    x = rng.normal(size=(60, 12))
+    labels = rng.integers(0, 3, size=60)
+    y = one_hot(labels, 3)
+    by_label, by_row = image_classifier(), image_classifier()
+    if dtype == "float32":
+        by_label = NeuralNetwork(
+            InputLayer(12, MinMax()), [DenseLayer(8, ReLU(), None)], DenseOutputLayer(3, Softmax(), None, CrossEntropy()),
+            Adam(0.01, 0.9, 0.999), PercentCorrect(), seed=0, dtype=dtype,
+        )
+        by_row = NeuralNetwork(
+            InputLayer(12, MinMax()), [DenseLayer(8, ReLU(), None)], DenseOutputLayer(3, Softmax(), None, CrossEntropy()),
+            Adam(0.01, 0.9, 0.999), PercentCorrect(), seed=0, dtype=dtype,
+        )
+    label_history = by_label.train(x, labels, 3, 8, verbose=False, validation_data=(x, labels.astype(np.uint8)))
+    row_history = by_row.train(x, y, 3, 8, verbose=False, validation_data=(x, y))
+    assert_parameters_identical(by_label.get_parameters(), by_row.get_parameters())
+    assert label_history.to_dict() == row_history.to_dict()
+    assert by_label.compute_cost(x, labels) == by_row.compute_cost(x, y)
+    for (label_pair, row_pair) in zip(
+        [*by_label.compute_gradients(x, labels)[0], by_label.compute_gradients(x, labels)[1]],
+        [*by_row.compute_gradients(x, y)[0], by_row.compute_gradients(x, y)[1]],
+    ):
+        assert label_pair[0].tobytes() == row_pair[0].tobytes()
+        assert label_pair[1].tobytes() == row_pair[1].tobytes()
+    predictions = by_label.predict(x)
+    assert by_label.evaluate(predictions, labels) == by_row.evaluate(predictions, y)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([0, 1, 3] * 20), np.array([0, -1, 2] * 20), np.array([0.0, 1.5, 2.0] * 20), np.array([0, np.nan, 1] * 20)],
+    ids=["out of range", "negative", "not integral", "nan"],
+)
+def test_bad_integer_labels_are_refused_naming_targets(rng, labels):
+    network = image_classifier()
+    x = rng.normal(size=(60, 12))
+    before = network.get_parameters()
+    with pytest.raises(ValueError, match="^targets: "):
+        network.train(x, labels, 1, 8, verbose=False)
+    assert_parameters_identical(network.get_parameters(), before)
+    with pytest.raises(ValueError, match="^targets: "):
+        network.compute_cost(x, labels)
+    network.input_layer.normalizer.fit(x)
+    with pytest.raises(ValueError, match="^targets: "):
+        network.evaluate(network.predict(x), labels)
+
+
+def test_one_value_per_example_for_a_multi_output_regression_is_refused(rng):
+    with pytest.raises(ValueError, match=r"^targets: .*\(examples, 2\) targets"):
+        regressor(outputs=2).train(rng.normal(size=(10, 4)), rng.normal(size=10), 1, 5, verbose=False)

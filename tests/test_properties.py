@@ -816,7 +816,11 @@ def fresh_network(name: str) -> NeuralNetwork:
 
 
 def inputs_valid(spec: NetSpec, arg: S.ArrayArg) -> bool:
-    return arg.is_real_array(ndim=2) and arg.array.shape[0] >= 1 and arg.array.shape[1] == spec.n_in
+    """(examples, n_in), or (examples, d1, d2, ...) with d1·d2·... = n_in
+    (image-shaped inputs are flattened)."""
+    if not arg.is_real_array() or arg.array.ndim < 2 or arg.array.shape[0] < 1:
+        return False
+    return math.prod(arg.array.shape[1:]) == spec.n_in
 
 
 def targets_valid(spec: NetSpec, arg: S.ArrayArg, rows: Optional[int], *, with_metric: bool) -> bool:

@@ -184,7 +184,7 @@ class NeuralNetwork:
         except (ValueError, TypeError):
             return inputs
         if array.ndim > 2 and math.prod(array.shape[1:]) == self._input_layer.nodes:
-            return array.reshape(len(array), -1)
+            return array.reshape(len(array), self._input_layer.nodes)
         return array
 
     def _inputs(self, inputs: Any, name: str) -> NDArray[Any]:

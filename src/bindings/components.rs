@@ -10,6 +10,7 @@ use crate::network::{EarlyStopping, Monitor};
 use crate::normalizers::{Fitted, Normalizer, NormalizerKind, Statistics};
 use crate::optimizers::{Optimizer, Rule};
 use crate::regularizers::Regularizer;
+use crate::targets::{check_classes, one_hot};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
@@ -532,6 +533,29 @@ impl PyErrorMetric {
 
     fn compute(&self, predictions: PyReadonlyArrayDyn<'_, f64>, targets: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let (predictions, targets) = (predictions.as_array(), targets.as_array());
+        if let (2, 1, ErrorMetric::PercentCorrect) = (predictions.ndim(), targets.ndim(), &self.inner) {
+            // Class indices against a batch of predictions: their one-hot
+            // rows are no larger than the predictions themselves.
+            let labels = targets
+                .view()
+                .into_dimensionality::<Ix1>()
+                .map_err(|e| Error::value("targets", e.to_string()))?;
+            let (p, _) = as_batch(&predictions, "predictions")?;
+            if labels.len() != p.nrows() {
+                return Err(Error::value(
+                    "targets",
+                    format!(
+                        "expected one class label per row of predictions ({}), got {}",
+                        p.nrows(),
+                        labels.len()
+                    ),
+                )
+                .into());
+            }
+            check_classes(labels, p.ncols(), "targets")?;
+            let one_hot = one_hot(labels, p.ncols());
+            return Ok(self.inner.compute(p, one_hot.view())?);
+        }
         same_shape(&predictions, &targets, "predictions", "targets")?;
         let (p, _) = as_batch(&predictions, "predictions")?;
         let (t, _) = as_batch(&targets, "targets")?;

@@ -1,10 +1,10 @@
 //! `pynet._core.Network`: the engine's network in the chosen precision,
 //! trained and queried with the GIL released.
 
-use super::as_matrix;
 use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
 use super::custom::{CallbackErrors, Resolver};
 use super::threads::run_released;
+use super::{as_matrix, as_targets};
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
 use crate::layers::LayerSpec;
@@ -460,7 +460,7 @@ impl PyNetwork {
         shuffle: bool,
     ) -> PyResult<TrainOutcome> {
         let targets = targets.as_array();
-        let targets = as_matrix(&targets, "targets")?;
+        let targets = as_targets(&targets, "targets")?;
         let metric = metric.map(|m| self.resolver().metric(&m));
         let early_stopping = early_stopping.map(|e| e.inner);
         let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
@@ -481,7 +481,7 @@ impl PyNetwork {
                 None => None,
             };
             let validation = match &validation_arrays {
-                Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_matrix(y, "validation_data")?)),
+                Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_targets(y, "validation_data")?)),
                 None => None,
             };
             let mut guard = self.write(py);
@@ -585,7 +585,7 @@ impl PyNetwork {
         normalizer: Option<PyRef<'_, PyNormalizer>>,
     ) -> PyResult<f64> {
         let targets = targets.as_array();
-        let targets = as_matrix(&targets, "targets")?;
+        let targets = as_targets(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let guard = self.read(py);
         let engine = &*guard;
@@ -606,7 +606,7 @@ impl PyNetwork {
         normalizer: Option<PyRef<'py, PyNormalizer>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = targets.as_array();
-        let targets = as_matrix(&targets, "targets")?;
+        let targets = as_targets(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
         with_input!(&inputs, "inputs", inputs => match &*self.read(py) {

@@ -5,6 +5,7 @@ use crate::metrics::ErrorMetric;
 use crate::normalizers::NormalizerKind;
 use crate::optimizers::{Rule, DEFAULT_EPSILON};
 use crate::regularizers::Regularizer;
+use crate::targets::Targets;
 use ndarray::{array, Array2};
 use std::ops::ControlFlow;
 
@@ -70,14 +71,18 @@ fn whole_network_gradient_matches_central_differences() {
         let network: Network<f64> =
             Network::new(&config(activation.clone(), cost.clone(), Rule::GradientDescent, 0.1)).unwrap();
         let (inputs, targets) = data();
-        let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+        let gradients = network
+            .compute_gradients(inputs.view(), Targets::Rows(targets.view()), None)
+            .unwrap();
         let h = 1e-6;
         for (l, (grad_weights, _)) in gradients.iter().enumerate() {
             for ((i, j), &analytic) in grad_weights.indexed_iter() {
                 let cost_at = |delta: f64| {
                     let mut perturbed = network.clone();
                     perturbed.dense_layers_mut().nth(l).unwrap().weights[[i, j]] += delta;
-                    perturbed.compute_cost(inputs.view(), targets.view(), None).unwrap()
+                    perturbed
+                        .compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+                        .unwrap()
                 };
                 let numeric = (cost_at(h) - cost_at(-h)) / (2.0 * h);
                 let scale = analytic.abs().max(numeric.abs()).max(1e-6);
@@ -98,20 +103,29 @@ fn training_lowers_the_cost_and_handles_a_partial_last_batch() {
     };
     let mut network: Network<f64> = Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
     let (inputs, targets) = data();
-    let before = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let before = network
+        .compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     let mut batches_seen = Vec::new();
     let report = network
-        .train(inputs.view(), targets.view(), &options(50, 2), &mut |event| {
-            if let Event::Batch { epoch: 1, batch, .. } = event {
-                batches_seen.push(batch);
-            }
-            ControlFlow::Continue(())
-        })
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(50, 2),
+            &mut |event| {
+                if let Event::Batch { epoch: 1, batch, .. } = event {
+                    batches_seen.push(batch);
+                }
+                ControlFlow::Continue(())
+            },
+        )
         .unwrap();
     assert_eq!(batches_seen, vec![1, 2, 3], "5 examples in batches of 2");
     assert_eq!(report.history.len(), 50);
     assert_eq!(network.step, 150);
-    let after = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let after = network
+        .compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     assert!(after < 0.5 * before, "cost {before} -> {after}");
 }
 
@@ -127,7 +141,12 @@ fn batch_of_one_and_batch_larger_than_the_data_both_work() {
         ))
         .unwrap();
         let report = network
-            .train(inputs.view(), targets.view(), &options(2, batch), &mut no_observer)
+            .train(
+                inputs.view(),
+                Targets::Rows(targets.view()),
+                &options(2, batch),
+                &mut no_observer,
+            )
             .unwrap();
         assert_eq!(report.history.len(), 2);
         assert_eq!(network.step, if batch == 1 { 10 } else { 2 });
@@ -147,7 +166,12 @@ fn one_seed_gives_bit_identical_training() {
         cfg.seed = seed;
         let mut network: Network<f64> = Network::new(&cfg).unwrap();
         network
-            .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+            .train(
+                inputs.view(),
+                Targets::Rows(targets.view()),
+                &options(3, 2),
+                &mut no_observer,
+            )
             .unwrap();
         network.parameters()
     };
@@ -200,7 +224,12 @@ fn divergence_is_reported_before_the_bad_update() {
     ))
     .unwrap();
     let report = network
-        .train(inputs.view(), targets.view(), &options(10, 5), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(10, 5),
+            &mut no_observer,
+        )
         .unwrap();
     assert!(
         matches!(report.error, Some(Error::Diverged { .. })),
@@ -226,7 +255,7 @@ fn an_observer_can_stop_training_after_a_batch() {
     let report = network
         .train(
             inputs.view(),
-            targets.view(),
+            Targets::Rows(targets.view()),
             &options(10, 1),
             &mut |event| match event {
                 Event::Batch { batch: 2, .. } => ControlFlow::Break(()),
@@ -249,7 +278,8 @@ fn bad_examples_are_rejected_with_the_argument_named() {
     .unwrap();
     let (inputs, targets) = data();
     let message = |r: Result<()>| r.unwrap_err().to_string();
-    let check = |x: ArrayView2<f64>, t: ArrayView2<f64>| network.check_examples(x, t, "inputs", "targets", None);
+    let check =
+        |x: ArrayView2<f64>, t: ArrayView2<f64>| network.check_examples(x, Targets::Rows(t), "inputs", "targets", None);
     assert!(message(check(inputs.slice(s![..0, ..]), targets.view())).starts_with("inputs"));
     assert!(message(check(inputs.view(), targets.slice(s![..2, ..]))).starts_with("targets"));
     assert!(message(check(inputs.slice(s![.., ..2]), targets.view())).contains("3 features"));
@@ -294,10 +324,20 @@ fn float32_training_tracks_float64() {
     let mut single: Network<f32> = Network::new(&cfg).unwrap();
     let mut double: Network<f64> = Network::new(&cfg).unwrap();
     single
-        .train(inputs.view(), targets.view(), &options(5, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(5, 2),
+            &mut no_observer,
+        )
         .unwrap();
     double
-        .train(inputs.view(), targets.view(), &options(5, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(5, 2),
+            &mut no_observer,
+        )
         .unwrap();
     for ((ws, _), (wd, _)) in single.parameters().iter().zip(double.parameters().iter()) {
         for (&a, &b) in ws.iter().zip(wd.iter()) {
@@ -317,23 +357,27 @@ fn history_records_cost_and_metric_before_each_update() {
     ))
     .unwrap();
     let metric = ErrorMetric::PercentCorrect;
-    let expected_cost = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let expected_cost = network
+        .compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     let predictions = network.predict(inputs.view(), None).unwrap();
     let expected_metric = metric.compute(predictions.view(), targets.view()).unwrap();
     let options = TrainOptions {
         metric: Some(&metric),
-        validation: Some((inputs.view(), targets.view())),
+        validation: Some((inputs.view(), Targets::Rows(targets.view()))),
         ..options(1, 5)
     };
     let report = network
-        .train(inputs.view(), targets.view(), &options, &mut no_observer)
+        .train(inputs.view(), Targets::Rows(targets.view()), &options, &mut no_observer)
         .unwrap();
     let record = report.history[0];
     // One full batch: the epoch's figures are those before its only update.
     assert!((record.cost - expected_cost).abs() < 1e-12);
     assert_eq!(record.metric, Some(expected_metric));
     // Validation uses the parameters after the epoch.
-    let after = network.compute_cost(inputs.view(), targets.view(), None).unwrap();
+    let after = network
+        .compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     assert!((record.validation_cost.unwrap() - after).abs() < 1e-12);
 }
 
@@ -356,13 +400,13 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let stopping = EarlyStopping::new(2, 0.0, true, Monitor::ValidationCost).unwrap();
     let mut snapshots = Vec::new();
     let options = TrainOptions {
-        validation: Some((inputs.view(), flipped.view())),
+        validation: Some((inputs.view(), Targets::Rows(flipped.view()))),
         early_stopping: Some(stopping),
         ..options(50, 5)
     };
     let parameters_before = network.parameters();
     let report = network
-        .train(inputs.view(), targets.view(), &options, &mut |event| {
+        .train(inputs.view(), Targets::Rows(targets.view()), &options, &mut |event| {
             if let Event::Epoch(_) = event {
                 snapshots.push(());
             }
@@ -375,7 +419,9 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let best = costs.iter().cloned().fold(f64::INFINITY, f64::min);
     let best_epoch = costs.iter().position(|&c| c == best).unwrap() + 1;
     assert_eq!(report.restored_epoch, Some(best_epoch).filter(|&e| e != costs.len()));
-    let restored_cost = network.compute_cost(inputs.view(), flipped.view(), None).unwrap();
+    let restored_cost = network
+        .compute_cost(inputs.view(), Targets::Rows(flipped.view()), None)
+        .unwrap();
     assert!((restored_cost - best).abs() < 1e-12, "{restored_cost} vs {best}");
     assert_ne!(network.parameters(), parameters_before);
 }
@@ -395,7 +441,7 @@ fn early_stopping_on_validation_cost_needs_validation_data() {
         ..options(1, 1)
     };
     let error = network
-        .check_training(inputs.view(), targets.view(), &options)
+        .check_training(inputs.view(), Targets::Rows(targets.view()), &options)
         .unwrap_err();
     assert!(error.to_string().starts_with("early_stopping"));
     assert!(EarlyStopping::new(-1, 0.0, true, Monitor::TrainingCost).is_err());
@@ -412,12 +458,22 @@ fn a_restored_checkpoint_resumes_training_bit_for_bit() {
     let mut straight: Network<f64> =
         Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
     straight
-        .train(inputs.view(), targets.view(), &options(4, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(4, 2),
+            &mut no_observer,
+        )
         .unwrap();
 
     let mut first: Network<f64> = Network::new(&config(Activation::Softmax, Cost::CrossEntropy, rule, 0.05)).unwrap();
     first
-        .train(inputs.view(), targets.view(), &options(2, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(2, 2),
+            &mut no_observer,
+        )
         .unwrap();
     let mut resumed: Network<f64> = Network::new(&NetworkConfig {
         seed: 999,
@@ -434,7 +490,12 @@ fn a_restored_checkpoint_resumes_training_bit_for_bit() {
     resumed.set_rng_state(first.rng_state());
     resumed.set_dropout_rng_state(first.dropout_rng_state());
     resumed
-        .train(inputs.view(), targets.view(), &options(2, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(2, 2),
+            &mut no_observer,
+        )
         .unwrap();
     assert_eq!(resumed.parameters(), straight.parameters());
 }
@@ -492,10 +553,20 @@ fn dropout_is_the_identity_in_inference_and_at_rate_zero() {
     let (mut plain, mut zero): (Network<f64>, Network<f64>) =
         (plain, Network::new(&with_dropout(0.0, Rule::GradientDescent)).unwrap());
     plain
-        .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+        .train(
+            inputs.view(),
+            Targets::Rows(targets.view()),
+            &options(3, 2),
+            &mut no_observer,
+        )
         .unwrap();
-    zero.train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
-        .unwrap();
+    zero.train(
+        inputs.view(),
+        Targets::Rows(targets.view()),
+        &options(3, 2),
+        &mut no_observer,
+    )
+    .unwrap();
     assert_eq!(plain.parameters(), zero.parameters());
 }
 
@@ -505,7 +576,12 @@ fn dropout_training_is_reproducible_and_differs_from_none() {
     let train = |rate: f64| {
         let mut network: Network<f64> = Network::new(&with_dropout(rate, Rule::GradientDescent)).unwrap();
         network
-            .train(inputs.view(), targets.view(), &options(3, 2), &mut no_observer)
+            .train(
+                inputs.view(),
+                Targets::Rows(targets.view()),
+                &options(3, 2),
+                &mut no_observer,
+            )
             .unwrap();
         network.parameters()
     };
@@ -523,7 +599,7 @@ fn dropout_gradient_matches_central_differences_with_a_fixed_mask() {
         let rows: Vec<usize> = (0..inputs.nrows()).collect();
         let mut workspace = Workspace::new(candidate, rows.len(), true, true);
         workspace
-            .gather(inputs.view(), Some(targets.view()), &rows, None)
+            .gather(inputs.view(), Some(Targets::Rows(targets.view())), &rows, None)
             .unwrap();
         let mut rng = network.dropout_rng.clone();
         candidate
@@ -531,7 +607,9 @@ fn dropout_gradient_matches_central_differences_with_a_fixed_mask() {
             .unwrap();
         candidate.batch_cost(&workspace, rows.len()).unwrap() + candidate.penalty().unwrap()
     };
-    let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+    let gradients = network
+        .compute_gradients(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     let h = 1e-6;
     for (l, (grad_weights, _)) in gradients.iter().enumerate() {
         for ((i, j), &analytic) in grad_weights.indexed_iter() {
@@ -577,9 +655,16 @@ fn compute_then_apply_gradients_is_one_training_step() {
         };
         for _ in 0..3 {
             trained
-                .train(inputs.view(), targets.view(), &whole_batch, &mut no_observer)
+                .train(
+                    inputs.view(),
+                    Targets::Rows(targets.view()),
+                    &whole_batch,
+                    &mut no_observer,
+                )
                 .unwrap();
-            let gradients = applied.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+            let gradients = applied
+                .compute_gradients(inputs.view(), Targets::Rows(targets.view()), None)
+                .unwrap();
             applied
                 .apply_gradients(gradients.iter().map(|(w, b)| (w.view(), b.view())).collect())
                 .unwrap();
@@ -603,7 +688,9 @@ fn bad_gradients_change_nothing() {
         0.05,
     ))
     .unwrap();
-    let gradients = network.compute_gradients(inputs.view(), targets.view(), None).unwrap();
+    let gradients = network
+        .compute_gradients(inputs.view(), Targets::Rows(targets.view()), None)
+        .unwrap();
     let before = (network.parameters(), network.optimizer_slots(), network.step);
     let short: Vec<_> = gradients[..1].iter().map(|(w, b)| (w.view(), b.view())).collect();
     assert!(network.apply_gradients(short).is_err());
@@ -640,4 +727,46 @@ fn named_optimizer_state_is_checked_by_name() {
     assert_eq!(other.step, 0);
     other.set_optimizer_slots(7, slots).unwrap();
     assert_eq!(other.step, 7);
+}
+
+#[test]
+fn class_labels_train_exactly_like_one_hot_rows() {
+    let (inputs, targets) = data();
+    let labels: Array1<f64> = targets.rows().into_iter().map(|row| row[1]).collect();
+    let cfg = config(Activation::Softmax, Cost::CrossEntropy, Rule::GradientDescent, 0.1);
+    let mut rows: Network<f64> = Network::new(&cfg).unwrap();
+    let mut classes: Network<f64> = Network::new(&cfg).unwrap();
+    rows.train(
+        inputs.view(),
+        Targets::Rows(targets.view()),
+        &options(3, 2),
+        &mut no_observer,
+    )
+    .unwrap();
+    classes
+        .train(
+            inputs.view(),
+            Targets::Classes(labels.view()),
+            &options(3, 2),
+            &mut no_observer,
+        )
+        .unwrap();
+    assert_eq!(rows.parameters(), classes.parameters());
+    assert_eq!(
+        rows.compute_cost(inputs.view(), Targets::Rows(targets.view()), None)
+            .unwrap(),
+        classes
+            .compute_cost(inputs.view(), Targets::Classes(labels.view()), None)
+            .unwrap()
+    );
+    for bad in [
+        array![0.0, 1.0, 2.0, 0.0, 1.0],
+        array![0.0, 1.0, 0.5, 0.0, 1.0],
+        array![0.0, -1.0, 1.0, 0.0, 1.0],
+    ] {
+        let error = classes
+            .check_examples(inputs.view(), Targets::Classes(bad.view()), "inputs", "targets", None)
+            .unwrap_err();
+        assert!(error.to_string().starts_with("targets"), "{error}");
+    }
 }

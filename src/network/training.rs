@@ -9,6 +9,7 @@ use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::Penalty;
 use crate::real::{Input, Real};
+use crate::targets::Targets;
 use ndarray::{ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
@@ -66,7 +67,7 @@ pub struct TrainOptions<'a, I = f64> {
     /// Recorded per epoch, on the training batches and on validation data.
     pub metric: Option<&'a ErrorMetric>,
     /// (inputs, targets); the inputs share the training inputs' element type.
-    pub validation: Option<(ArrayView2<'a, I>, ArrayView2<'a, f64>)>,
+    pub validation: Option<(ArrayView2<'a, I>, Targets<'a>)>,
     pub early_stopping: Option<EarlyStopping>,
     /// Shuffle the examples before each epoch (Keras's `shuffle=True`);
     /// without it, batches follow the examples' order and the shuffling
@@ -167,7 +168,7 @@ impl<T: Real> Network<T> {
     pub fn check_training<I: Input>(
         &self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         options: &TrainOptions<I>,
     ) -> Result<()> {
         self.check_examples(inputs, targets, "inputs", "targets", options.metric)?;
@@ -198,7 +199,7 @@ impl<T: Real> Network<T> {
     pub fn train<I: Input>(
         &mut self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         options: &TrainOptions<I>,
         observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
     ) -> Result<TrainReport> {
@@ -225,7 +226,7 @@ impl<T: Real> Network<T> {
     fn run_epochs<I: Input>(
         &mut self,
         inputs: ArrayView2<I>,
-        targets: ArrayView2<f64>,
+        targets: Targets,
         options: &TrainOptions<I>,
         observer: &mut dyn FnMut(Event) -> ControlFlow<()>,
         report: &mut TrainReport,

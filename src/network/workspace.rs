@@ -7,6 +7,7 @@ use crate::layers::LayerBuffers;
 use crate::normalizers::Normalizer;
 use crate::parallel::PARALLEL_MIN_ELEMENTS;
 use crate::real::{Input, Real};
+use crate::targets::Targets;
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 
@@ -43,7 +44,7 @@ impl<T: Real> Workspace<T> {
     pub fn gather<I: Input>(
         &mut self,
         inputs: ArrayView2<I>,
-        targets: Option<ArrayView2<f64>>,
+        targets: Option<Targets>,
         rows: &[usize],
         normalizer: Option<&Normalizer>,
     ) -> Result<()> {
@@ -81,9 +82,7 @@ impl<T: Real> Workspace<T> {
         }
         if let Some(targets) = targets {
             for (k, &i) in rows.iter().enumerate() {
-                Zip::from(&mut self.targets.row_mut(k))
-                    .and(&targets.row(i))
-                    .for_each(|d, &v| *d = T::lit(v));
+                targets.copy_row_into(i, self.targets.row_mut(k));
             }
         }
         Ok(())
