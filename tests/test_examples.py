@@ -1,0 +1,26 @@
+"""The examples do what their docstrings and the docs say (slow tier)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_tensorflow_home_page_script_reaches_its_accuracy_target():
+    """Issue 11's target: mean test accuracy over seeds 1-3 of at least 97.6%
+    after 5 epochs (Keras 3.15 with TensorFlow 2.21 reached 97.71% at seed 0)."""
+    quickstart = load("tensorflow_quickstart")
+    accuracies = [quickstart.run(seed, verbose=False)[0] for seed in (1, 2, 3)]
+    assert sum(accuracies) / 3 >= 0.976, accuracies
