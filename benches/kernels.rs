@@ -181,6 +181,7 @@ fn training_epoch(c: &mut Criterion) {
                 validation: None,
                 early_stopping: None,
                 shuffle: true,
+                sample_weight: None,
             };
             b.iter(|| {
                 let mut observer = |_: Event| ControlFlow::Continue(());

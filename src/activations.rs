@@ -107,6 +107,10 @@ impl Activation {
         matches!(self, Activation::Softmax)
     }
 
+    pub fn is_sigmoid(&self) -> bool {
+        matches!(self, Activation::Sigmoid)
+    }
+
     /// Every activation but Softmax (row-wise) and a custom one (called on
     /// whole batches) is computed element by element.
     pub fn is_element_wise(&self) -> bool {

@@ -154,9 +154,11 @@ fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<components::PyCost>()?;
     module.add_class::<components::PyRegularizer>()?;
     module.add_class::<components::PyOptimizer>()?;
+    module.add_class::<components::PySchedule>()?;
     module.add_class::<components::PyNormalizer>()?;
     module.add_class::<components::PyErrorMetric>()?;
     module.add_class::<components::PyEarlyStopping>()?;
+    module.add_class::<components::PyImprovementTracker>()?;
     module.add_class::<network::PyNetwork>()?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Cost functions. Each is a sum over a per-output term; every cost but
-//! CrossEntropy divides it by the number of outputs `n`.
+//! CrossEntropy divides it by the number of outputs `n` (so
+//! BinaryCrossEntropy is Keras's mean over the outputs).
 
 use crate::activations::assign_from_f64;
 use crate::custom::{to_f64, CustomCost};
@@ -8,12 +9,15 @@ use crate::real::Real;
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 use std::sync::Arc;
 
-/// Added to predictions inside CrossEntropy's logarithm and division so a
-/// zero probability gives a large finite cost instead of infinity.
+/// Added to probabilities inside the cross-entropies' logarithms and
+/// divisions so a zero probability gives a large finite cost instead of
+/// infinity.
 pub const CROSS_ENTROPY_OFFSET: f64 = 1e-9;
 
 #[derive(Clone, Debug)]
 pub enum Cost {
+    /// One binary label per output: −[t·ln p + (1−t)·ln(1−p)].
+    BinaryCrossEntropy,
     CrossEntropy,
     /// Quadratic within `threshold` of the target, linear beyond.
     Huber {
@@ -35,6 +39,7 @@ impl Cost {
 
     pub fn name(&self) -> &'static str {
         match self {
+            Cost::BinaryCrossEntropy => "BinaryCrossEntropy",
             Cost::CrossEntropy => "CrossEntropy",
             Cost::Huber { .. } => "Huber",
             Cost::LogCosh => "LogCosh",
@@ -48,6 +53,10 @@ impl Cost {
         matches!(self, Cost::CrossEntropy)
     }
 
+    pub fn is_binary_cross_entropy(&self) -> bool {
+        matches!(self, Cost::BinaryCrossEntropy)
+    }
+
     fn per_output_divisor(&self, outputs: usize) -> f64 {
         match self {
             Cost::CrossEntropy => 1.0,
@@ -59,8 +68,11 @@ impl Cost {
     #[inline(always)]
     fn term<T: Real>(&self, p: T, t: T) -> T {
         let d = p - t;
+        let offset = T::lit(CROSS_ENTROPY_OFFSET);
         match *self {
-            Cost::CrossEntropy => -t * (p + T::lit(CROSS_ENTROPY_OFFSET)).ln(),
+            // 1 − p is formed before the offset is added, so p = 1 stays finite in float32 too.
+            Cost::BinaryCrossEntropy => -(t * (p + offset).ln() + (T::one() - t) * ((T::one() - p) + offset).ln()),
+            Cost::CrossEntropy => -t * (p + offset).ln(),
             Cost::Huber { threshold } => {
                 let delta = T::lit(threshold);
                 if d.abs() <= delta {
@@ -79,8 +91,10 @@ impl Cost {
     #[inline(always)]
     fn term_gradient<T: Real>(&self, p: T, t: T) -> T {
         let d = p - t;
+        let offset = T::lit(CROSS_ENTROPY_OFFSET);
         match *self {
-            Cost::CrossEntropy => -t / (p + T::lit(CROSS_ENTROPY_OFFSET)),
+            Cost::BinaryCrossEntropy => (T::one() - t) / ((T::one() - p) + offset) - t / (p + offset),
+            Cost::CrossEntropy => -t / (p + offset),
             Cost::Huber { threshold } => {
                 let delta = T::lit(threshold);
                 if d.abs() <= delta {
@@ -109,6 +123,31 @@ impl Cost {
         // Near the top of the float64 range the plain sum overflows although
         // the mean may not: divide each term first.
         Ok(self.weighted_sum(predictions, targets, 1.0 / divisor))
+    }
+
+    /// Σ_i w_i C_i / Σ_i w_i (0 when every weight is 0); `weights` are the
+    /// examples' sample weights, checked finite and >= 0.
+    pub fn weighted_mean<T: Real>(
+        &self,
+        predictions: ArrayView2<T>,
+        targets: ArrayView2<T>,
+        weights: &[f64],
+    ) -> Result<f64> {
+        let total: f64 = weights.iter().sum();
+        if total == 0.0 {
+            return Ok(0.0);
+        }
+        let divisor = self.per_output_divisor(predictions.ncols());
+        let mut sum = 0.0;
+        for ((p_row, t_row), &weight) in predictions.rows().into_iter().zip(targets.rows()).zip(weights) {
+            let example: f64 = p_row
+                .iter()
+                .zip(t_row.iter())
+                .map(|(&p, &t)| self.term(p.as_f64(), t.as_f64()))
+                .sum();
+            sum += (weight / total) * (example / divisor);
+        }
+        Ok(sum)
     }
 
     /// Σ weight · term over every output, each term computed in f64.
@@ -145,8 +184,12 @@ impl Cost {
         Ok(())
     }
 
-    /// CrossEntropy's targets must be one-hot rows.
+    /// CrossEntropy's targets must be one-hot rows, BinaryCrossEntropy's
+    /// in [0, 1] (0/1 labels, or soft labels).
     pub fn check_targets<T: Real>(&self, targets: ArrayView2<T>, argument: &str) -> Result<()> {
+        if self.is_binary_cross_entropy() {
+            return check_unit_interval(targets, argument, "targets (labels 0 and 1, or probabilities)");
+        }
         if !self.is_cross_entropy() {
             return Ok(());
         }
@@ -168,6 +211,13 @@ impl Cost {
     /// CrossEntropy's predictions must be probability rows: in [0, 1] and
     /// summing to 1 (within rounding).
     pub fn check_predictions<T: Real>(&self, predictions: ArrayView2<T>, argument: &str) -> Result<()> {
+        if self.is_binary_cross_entropy() {
+            return check_unit_interval(
+                predictions,
+                argument,
+                "predictions that are probabilities (as Sigmoid gives)",
+            );
+        }
         if !self.is_cross_entropy() {
             return Ok(());
         }
@@ -187,6 +237,32 @@ impl Cost {
         }
         Ok(())
     }
+}
+
+fn check_unit_interval<T: Real>(values: ArrayView2<T>, argument: &str, what: &str) -> Result<()> {
+    for ((i, j), &value) in values.indexed_iter() {
+        if !(value >= T::zero() && value <= T::one()) {
+            return Err(Error::value(
+                argument,
+                format!(
+                    "BinaryCrossEntropy needs {what} in [0, 1]; row {i}, column {j} holds {}",
+                    value.as_f64()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// ∂C/∂z for Sigmoid followed by BinaryCrossEntropy, without the
+/// activation's derivative as a separate pass: `s − t`, the exact gradient
+/// of the cost without the ε that keeps it finite (so within about ε of the
+/// chain rule). Unlike the chain rule through σ' = s(1−s), it does not
+/// vanish when s rounds to exactly 0 or 1, so a saturated wrong output
+/// still learns. `scale` is 1/(m·n) over the batch.
+#[inline(always)]
+pub fn sigmoid_binary_cross_entropy_gradient<T: Real>(s: T, t: T, scale: T) -> T {
+    scale * (s - t)
 }
 
 /// `log cosh d` as `|d| + log1p(e^(−2|d|)) − ln 2`, which cannot overflow.
@@ -265,6 +341,39 @@ mod tests {
         let ce = gradient(Cost::CrossEntropy, &array![[0.25, 0.75]], &array![[0.0, 1.0]]);
         assert_abs_diff_eq!(ce[[0, 1]], -1.0 / (0.75 + 1e-9), epsilon = 1e-15);
         assert_eq!(ce[[0, 0]], 0.0);
+    }
+
+    #[test]
+    fn binary_cross_entropy_matches_its_formula_and_stays_finite_at_the_ends() {
+        let p = array![[0.25, 0.9]];
+        let t = array![[1.0, 0.0]];
+        let expected = -((0.25f64 + 1e-9).ln() + (0.1f64 + 1e-9).ln()) / 2.0;
+        let bce = Cost::BinaryCrossEntropy;
+        assert_abs_diff_eq!(bce.mean(p.view(), t.view()).unwrap(), expected, epsilon = 1e-12);
+        let g = gradient(Cost::BinaryCrossEntropy, &p, &t);
+        assert_abs_diff_eq!(g[[0, 0]], -1.0 / (0.25 + 1e-9) / 2.0, epsilon = 1e-9);
+        assert_abs_diff_eq!(g[[0, 1]], 1.0 / (0.1 + 1e-9) / 2.0, epsilon = 1e-9);
+        let ends = array![[0.0f32, 1.0]];
+        let wrong = array![[1.0f32, 0.0]];
+        assert!(bce.mean(ends.view(), wrong.view()).unwrap().is_finite());
+        let mut out = Array2::<f32>::zeros((1, 2));
+        bce.gradient(ends.view(), wrong.view(), 1.0, out.view_mut()).unwrap();
+        assert!(out.iter().all(|g| g.is_finite()));
+        assert!(bce.check_targets(array![[0.0, 0.3, 1.0]].view(), "targets").is_ok());
+        assert!(bce.check_targets(array![[2.0]].view(), "targets").is_err());
+        assert!(bce.check_predictions(array![[1.5]].view(), "predictions").is_err());
+    }
+
+    #[test]
+    fn the_fused_sigmoid_gradient_is_the_chain_rule_without_saturation() {
+        for (z, t) in [(-3.0f64, 1.0), (0.2, 0.0), (5.0, 1.0), (-8.0, 0.3)] {
+            let s = 1.0 / (1.0 + (-z).exp());
+            let chain = s * (1.0 - s) * Cost::BinaryCrossEntropy.term_gradient(s, t);
+            let fused = sigmoid_binary_cross_entropy_gradient(s, t, 1.0);
+            assert_abs_diff_eq!(fused, chain, epsilon = 1e-5 * chain.abs());
+        }
+        // Saturated and wrong: the chain rule's σ' is 0, the fused gradient is not.
+        assert_eq!(sigmoid_binary_cross_entropy_gradient(1.0f64, 0.0, 1.0), 1.0);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod optimizers;
 mod parallel;
 pub mod real;
 pub mod regularizers;
+pub mod schedules;
 pub mod targets;
 
 pub use activations::Activation;

@@ -8,9 +8,12 @@ mod training;
 mod workspace;
 
 pub use state::{NamedState, RngState};
-pub use training::{check_counts, EarlyStopping, EpochRecord, Event, Monitor, TrainOptions, TrainReport};
+pub use training::{
+    check_counts, Direction, EarlyStopping, EpochRecord, Event, ImprovementTracker, Monitor, TrainOptions, TrainReport,
+    Verdict,
+};
 
-use crate::costs::Cost;
+use crate::costs::{sigmoid_binary_cross_entropy_gradient, Cost};
 use crate::error::{Error, Result};
 use crate::init::Initializer;
 use crate::layers::{DenseLayer, DropoutLayer, GradientAt, Layer, LayerSpec, Mode};
@@ -130,7 +133,7 @@ impl<T: Real> Network<T> {
             input_nodes: config.input_nodes,
             layers,
             cost: config.cost.clone(),
-            optimizer: config.optimizer,
+            optimizer: config.optimizer.clone(),
             optimizer_state: Vec::new(),
             step: 0,
             rng,
@@ -190,6 +193,12 @@ impl<T: Real> Network<T> {
     /// cost-gradient-then-Jacobian route.
     fn uses_fused_softmax_cross_entropy(&self) -> bool {
         self.cost.is_cross_entropy() && self.output_layer().activation.is_softmax()
+    }
+
+    /// Sigmoid followed by BinaryCrossEntropy likewise fuses to `s − t`
+    /// (`sigmoid_binary_cross_entropy_gradient`).
+    fn uses_fused_sigmoid_binary_cross_entropy(&self) -> bool {
+        self.cost.is_binary_cross_entropy() && self.output_layer().activation.is_sigmoid()
     }
 
     pub fn reset_optimizer_state(&mut self) {
@@ -285,12 +294,35 @@ impl<T: Real> Network<T> {
     }
 
     fn check_cross_entropy_output(&self) -> Result<()> {
-        if self.cost.is_cross_entropy() && !self.output_layer().activation.is_softmax() {
+        let activation = &self.output_layer().activation;
+        if self.cost.is_cross_entropy() && !activation.is_softmax() {
+            let binary_hint = if activation.is_sigmoid() {
+                "; for 0/1 labels per output (binary or multi-label problems) use BinaryCrossEntropy with \
+                 Sigmoid"
+            } else {
+                ""
+            };
             return Err(Error::value(
                 "output_layer",
                 format!(
-                    "CrossEntropy needs probabilities, so the output layer must use Softmax, not {}",
-                    self.output_layer().activation.name()
+                    "CrossEntropy needs probabilities over classes, so the output layer must use Softmax, not \
+                     {}{binary_hint}",
+                    activation.name()
+                ),
+            ));
+        }
+        if self.cost.is_binary_cross_entropy() && !activation.is_sigmoid() {
+            return Err(Error::value(
+                "output_layer",
+                format!(
+                    "BinaryCrossEntropy needs a probability per output, so the output layer must use Sigmoid, \
+                     not {}{}",
+                    activation.name(),
+                    if activation.is_softmax() {
+                        "; for one class per example use CrossEntropy with Softmax"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
@@ -402,11 +434,15 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
-    /// (1/m) Σ_i C_i over the batch just forwarded.
+    /// (1/m) Σ_i C_i over the batch just forwarded, or Σ_i w_i C_i / Σ_i w_i
+    /// when the workspace holds the batch's sample weights.
     fn batch_cost(&self, workspace: &Workspace<T>, rows: usize) -> Result<f64> {
         let predictions = workspace.output(rows);
         let targets = workspace.targets.slice(s![..rows, ..]);
-        self.cost.mean(predictions, targets)
+        match workspace.weights(rows) {
+            Some(weights) => self.cost.weighted_mean(predictions, targets, weights),
+            None => self.cost.mean(predictions, targets),
+        }
     }
 
     /// Σ_l R_l(W_l): the penalties added once to every batch's cost.
@@ -417,7 +453,40 @@ impl<T: Real> Network<T> {
     /// The cost step: (1/m) ∂C/∂(output) into the output layer's buffers, at
     /// its pre-activation when Softmax + CrossEntropy fuse to `s − t`.
     fn cost_gradient(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<GradientAt> {
-        let scale = T::one() / T::lit(rows as f64);
+        let at = self.mean_cost_gradient(workspace, rows)?;
+        let Workspace {
+            weights,
+            layers: buffers,
+            ..
+        } = workspace;
+        if let Some(weights) = weights {
+            // Scaled by 1/Σw above; each example's row now takes its weight.
+            let output = buffers.last_mut().expect("a network has an output layer");
+            let gradient = match at {
+                GradientAt::PreActivation => &mut output.grad_z,
+                GradientAt::Output => &mut output.grad_a,
+            };
+            for (mut row, &weight) in gradient.rows_mut().into_iter().zip(&weights[..rows]) {
+                row *= T::lit(weight);
+            }
+        }
+        Ok(at)
+    }
+
+    /// The cost step without per-example weights: the mean over the batch
+    /// (or the sum divided by the batch's total weight).
+    fn mean_cost_gradient(&self, workspace: &mut Workspace<T>, rows: usize) -> Result<GradientAt> {
+        let scale = match workspace.weights(rows) {
+            Some(weights) => {
+                let total: f64 = weights.iter().sum();
+                if total > 0.0 {
+                    T::lit(1.0 / total)
+                } else {
+                    T::zero()
+                }
+            }
+            None => T::one() / T::lit(rows as f64),
+        };
         let Workspace {
             targets,
             layers: buffers,
@@ -431,6 +500,13 @@ impl<T: Real> Network<T> {
                 .and(predictions.rows())
                 .and(targets.rows())
                 .for_each(|g, s, t| softmax_cross_entropy_row(g, s, t, scale));
+            Ok(GradientAt::PreActivation)
+        } else if self.uses_fused_sigmoid_binary_cross_entropy() {
+            let factor = scale / T::lit(predictions.ncols() as f64);
+            Zip::from(output.grad_z.slice_mut(s![..rows, ..]))
+                .and(predictions)
+                .and(targets)
+                .for_each(|g, &s, &t| *g = sigmoid_binary_cross_entropy_gradient(s, t, factor));
             Ok(GradientAt::PreActivation)
         } else {
             self.cost
@@ -515,11 +591,11 @@ impl<T: Real> Network<T> {
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
     ) -> Result<(f64, Option<f64>)> {
-        let mut cost = WeightedMean::new(inputs.nrows());
+        let mut cost = WeightedMean::new(inputs.nrows() as f64);
         let mut metric_sum = MetricSum::default();
         self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
             let rows = range.len();
-            cost.add(self.batch_cost(workspace, rows)?, rows);
+            cost.add(self.batch_cost(workspace, rows)?, rows as f64);
             if let Some(metric) = metric {
                 metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
             }
@@ -791,39 +867,43 @@ fn check_outputs_finite<T: Real>(outputs: ArrayView2<T>, first_example: usize) -
 }
 
 /// The mean cost per example over many examples (an epoch, or evaluation
-/// chunks), from batch means weighted by their sizes. The plain weighted sum is kept for exactness; a copy scaled
-/// by the epoch's size stands in when costs near the top of the float64
-/// range make the sum overflow.
+/// chunks), from batch means weighted by their sizes (or by their examples'
+/// total `sample_weight`). The plain weighted sum is kept for exactness; a
+/// copy scaled by the total weight stands in when costs near the top of the
+/// float64 range make the sum overflow.
 struct WeightedMean {
     sum: f64,
     scaled_sum: f64,
-    seen: usize,
-    examples: usize,
+    seen: f64,
+    total: f64,
 }
 
 impl WeightedMean {
-    fn new(examples: usize) -> Self {
+    fn new(total: f64) -> Self {
         WeightedMean {
             sum: 0.0,
             scaled_sum: 0.0,
-            seen: 0,
-            examples,
+            seen: 0.0,
+            total,
         }
     }
 
-    fn add(&mut self, batch_mean: f64, rows: usize) {
-        self.sum += batch_mean * rows as f64;
-        self.scaled_sum += batch_mean * (rows as f64 / self.examples as f64);
-        self.seen += rows;
+    fn add(&mut self, batch_mean: f64, weight: f64) {
+        self.sum += batch_mean * weight;
+        self.scaled_sum += batch_mean * (weight / self.total);
+        self.seen += weight;
     }
 
-    /// The mean over the examples seen so far.
+    /// The mean over the examples seen so far (0 while their weights are 0).
     fn mean(&self) -> f64 {
-        let mean = self.sum / self.seen as f64;
+        if self.seen == 0.0 {
+            return 0.0;
+        }
+        let mean = self.sum / self.seen;
         if mean.is_finite() {
             mean
         } else {
-            self.scaled_sum * (self.examples as f64 / self.seen as f64)
+            self.scaled_sum * (self.total / self.seen)
         }
     }
 }

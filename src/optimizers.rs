@@ -9,6 +9,7 @@
 use crate::error::{require_non_negative, require_open_unit, require_strictly_positive, Result};
 use crate::real::Real;
 use crate::regularizers::elastic_net_gradient;
+use crate::schedules::LearningRate;
 use rayon::prelude::*;
 
 /// ε in the denominators of RMSProp and Adam unless the user sets another.
@@ -49,10 +50,11 @@ impl Rule {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Optimizer {
     pub rule: Rule,
-    pub learning_rate: f64,
+    /// A constant or a schedule, read once per update.
+    pub learning_rate: LearningRate,
     pub epsilon: f64,
 }
 
@@ -82,8 +84,11 @@ pub struct Penalty {
 }
 
 impl Optimizer {
-    pub fn new(rule: Rule, learning_rate: f64, epsilon: f64) -> Result<Self> {
-        let learning_rate = require_strictly_positive("learning_rate", learning_rate)?;
+    pub fn new(rule: Rule, learning_rate: impl Into<LearningRate>, epsilon: f64) -> Result<Self> {
+        let learning_rate = learning_rate.into();
+        if let LearningRate::Constant(rate) = learning_rate {
+            require_strictly_positive("learning_rate", rate)?;
+        }
         let epsilon = require_strictly_positive("epsilon", epsilon)?;
         match rule {
             Rule::GradientDescent => {}
@@ -136,7 +141,8 @@ impl Optimizer {
     /// writes the *updated parameters into `gradient`* (the caller swaps the
     /// buffers, so a non-finite result never overwrites the parameters). It
     /// also measures the penalty `l1·Σ|w| + l2/2·Σw²` of the old parameters.
-    /// `step` is the update count t, from 1 (Adam's bias correction).
+    /// `step` is the update count t, from 1 (Adam's bias correction); the
+    /// learning rate is the schedule's after t − 1 updates.
     pub fn update_into<T: Real>(
         &self,
         params: &[T],
@@ -145,7 +151,8 @@ impl Optimizer {
         step: u64,
         penalty: Penalty,
     ) -> UpdateSummary {
-        let lr = T::lit(self.learning_rate);
+        let rate = self.learning_rate.at(step - 1);
+        let lr = T::lit(rate);
         let eps = T::lit(self.epsilon);
         let (l1, l2) = (T::lit(penalty.l1), T::lit(penalty.l2));
         let slots = &mut state.slots;
@@ -183,7 +190,7 @@ impl Optimizer {
             } => {
                 let adam = AdamStep::new(decay_rate1, decay_rate2, step, lr, eps);
                 let kept = if penalty.decays {
-                    T::lit(1.0 - self.learning_rate * weight_decay)
+                    T::lit(1.0 - rate * weight_decay)
                 } else {
                     T::one()
                 };
@@ -474,7 +481,7 @@ mod tests {
         )
         .unwrap();
         // With bias correction the first step is lr · g / |g| (up to ε).
-        assert_abs_diff_eq!(run(opt, &[3.0]), 1.0 - 0.01, epsilon = 1e-11);
+        assert_abs_diff_eq!(run(opt.clone(), &[3.0]), 1.0 - 0.01, epsilon = 1e-11);
         let (m1, v1) = (0.1 * 3.0, 0.001 * 9.0);
         let (m2, v2) = (0.9 * m1 - 0.1, 0.999 * v1 + 0.001);
         let w1 = 1.0 - 0.01 * 3.0 / (3.0 + 1e-9);

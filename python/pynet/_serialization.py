@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
 
-from . import activation_funcs, cost_funcs, error_metrics, normalizers, optimizers, regularizers
+from . import activation_funcs, cost_funcs, error_metrics, normalizers, optimizers, regularizers, schedules
 from ._component import is_builtin
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ _ROLES = {
     "normalizer": (normalizers, normalizers.Normalizer),
     "optimizer": (optimizers, optimizers.Optimizer),
     "error_metric": (error_metrics, error_metrics.ErrorMetric),
+    "schedule": (schedules, schedules.LearningRateSchedule),
 }
 
 
@@ -65,7 +66,12 @@ def _describe(component: Any, role: str) -> Any:
             f"{role}: {type(component).__name__} is a custom component; only pynet's own "
             "components can be saved (rebuild the network in code and use set_parameters)"
         )
-    return {"class": type(component).__name__, "config": component.get_config()}
+    config = {
+        # A schedule in place of a learning rate is a component of its own.
+        name: _describe(value, "schedule") if isinstance(value, schedules.LearningRateSchedule) else value
+        for name, value in component.get_config().items()
+    }
+    return {"class": type(component).__name__, "config": config}
 
 
 def _build(description: Any, role: str) -> Any:
@@ -79,6 +85,8 @@ def _build(description: Any, role: str) -> Any:
     config = description.get("config", {})
     if not isinstance(config, dict):
         raise FormatError(f"{role}: malformed configuration")
+    if role == "optimizer" and isinstance(config.get("learning_rate"), dict):
+        config = {**config, "learning_rate": _build(config["learning_rate"], "schedule")}
     return cls(**config)
 
 

@@ -7,6 +7,11 @@ the mean cost per example of a batch (2-D, one example per row);
 divided by the number of examples), in the shape of ``p``. Every cost but
 ``CrossEntropy`` divides its sum over the outputs by ``n``.
 
+Which cost for which problem: one class per example (``k`` Softmax outputs)
+``CrossEntropy``; one yes/no label per output (binary or multi-label, Sigmoid
+outputs) ``BinaryCrossEntropy``; real-valued targets ``MeanSquaredError``,
+``MeanAbsoluteError``, ``Huber`` or ``LogCosh``.
+
 ``NeuralNetwork.compute_cost(inputs, targets)`` gives the cost of a whole
 network on data (the mean example cost plus the regularizers' penalties).
 Every concrete class here is a ``CostFunc``.
@@ -25,6 +30,7 @@ from ._validation import float_array, real
 from .typing import NDArray
 
 __all__ = [
+    "BinaryCrossEntropy",
     "CostFunc",
     "CrossEntropy",
     "Huber",
@@ -107,9 +113,11 @@ class CrossEntropy(_BuiltinCost):
     cost without the 1e-9 offset, so it differs from the formula above by
     about 1e-9 relative.
 
-    This is Keras's ``categorical_crossentropy``. Integer class labels must be
-    one-hot encoded first (``np.eye(k)[labels]``); for two classes use a
-    2-unit ``Softmax`` output with one-hot targets.
+    This is Keras's ``categorical_crossentropy``, and with integer class
+    labels (targets of shape ``(m,)`` holding 0..k-1, given to ``train``,
+    ``compute_cost`` or ``evaluate``) its ``sparse_categorical_crossentropy``:
+    the network expands them to one-hot rows batch by batch. For yes/no
+    labels with ``Sigmoid`` outputs use ``BinaryCrossEntropy``.
 
     Input shape:
         ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``: ``p`` rows are
@@ -122,6 +130,40 @@ class CrossEntropy(_BuiltinCost):
     Raises:
         ValueError: if a row of ``p`` is not a probability distribution, a
             row of ``t`` is not one-hot, or the shapes differ.
+    """
+
+
+class BinaryCrossEntropy(_BuiltinCost):
+    """Binary cross-entropy between predicted probabilities and 0/1 labels, one per output.
+
+    Per example, the mean over the ``n`` outputs of
+    ``-[t * log(p + 1e-9) + (1 - t) * log((1 - p) + 1e-9)]``; the gradient is
+    ``(1 - t) / ((1 - p) + 1e-9) - t / (p + 1e-9)``, divided by ``n``. The
+    offsets keep ``p`` at exactly 0 or 1 finite (in float32 too, since
+    ``1 - p`` is formed first). After a ``Sigmoid`` output layer (outputs
+    ``s``) the network back-propagates the fused gradient ``(s - t) / n``
+    through both at once: the exact gradient of the cost without the
+    offsets (so within about 1e-9 relative of the formula above), which,
+    unlike the chain rule through a saturated Sigmoid, does not vanish when
+    ``s`` rounds to exactly 0 or 1.
+
+    This is Keras's ``binary_crossentropy`` (mean over the last axis) for
+    binary problems (one Sigmoid output, targets of shape ``(m,)`` or
+    ``(m, 1)``) and multi-label ones (``n`` Sigmoid outputs, ``(m, n)``
+    targets). The output layer must use ``Sigmoid``. Targets may be soft
+    labels in [0, 1].
+
+    Input shape:
+        ``p`` and ``t`` both ``(n,)`` or both ``(m, n)``, every value in
+        [0, 1].
+
+    Output shape:
+        ``compute``: a float. ``derivative``: the shape of ``p``.
+
+    Raises:
+        ValueError: if a value of ``p`` or ``t`` lies outside [0, 1], or the
+            shapes differ; ``NeuralNetwork`` raises ValueError (naming
+            ``output_layer``) when the output layer does not use ``Sigmoid``.
     """
 
 

@@ -176,8 +176,10 @@ class DenseOutputLayer(DenseLayer):
     Computes ``A = f(X @ W.T + b)`` like ``DenseLayer``; ``A`` is the
     network's prediction. The cost function plays the role of Keras's
     ``loss`` in ``compile``. Usual pairs: ``Softmax`` + ``CrossEntropy`` for
-    classes (one-hot targets, ``nodes`` = number of classes, also 2 for a
-    binary problem), ``Linear`` + ``MeanSquaredError`` for regression.
+    classes (integer labels or one-hot targets, ``nodes`` = number of
+    classes), ``Sigmoid`` + ``BinaryCrossEntropy`` for yes/no labels (one
+    node for a binary problem, one per label for multi-label),
+    ``Linear`` + ``MeanSquaredError`` for regression.
 
     Args:
         nodes: number of outputs, an integer ``> 0``; targets must have

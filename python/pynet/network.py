@@ -17,7 +17,7 @@ from . import _core, _serialization
 from ._component import engine_component, is_builtin
 from ._progress import Progress
 from ._validation import float_array, input_array, instance, integer, native, real
-from .callbacks import EarlyStopping, EpochRecord, History
+from .callbacks import Callback, EarlyStopping, EpochRecord, History
 from .error_metrics import ErrorMetric, PercentCorrect
 from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
 from .normalizers import Normalizer
@@ -161,6 +161,13 @@ class NeuralNetwork:
         return self._core.seed
 
     @property
+    def step(self) -> int:
+        """The number of optimizer updates applied so far (Keras's
+        ``optimizer.iterations``): the step a learning-rate schedule is
+        evaluated at. Saved and restored with the network."""
+        return self._core.step
+
+    @property
     def dtype(self) -> np.dtype[Any]:
         return np.dtype(self._core.dtype)
 
@@ -231,6 +238,8 @@ class NeuralNetwork:
         fit_normalizer: bool | None = None,
         shuffle: bool = True,
         validation_split: float = 0.0,
+        callbacks: Sequence[Callback] | None = None,
+        sample_weight: Any = None,
     ) -> History:
         """Trains the network on ``inputs`` and ``targets``.
 
@@ -267,6 +276,16 @@ class NeuralNetwork:
                 ``validation_split`` of the examples (taken before any
                 shuffling, as Keras does) become ``validation_data`` and are
                 not trained on. 0 (default) keeps them all.
+            callbacks: ``Callback`` objects (``pynet.callbacks``) told
+                about every epoch, between which the network is free to
+                use; see ``Callback`` for the order of the calls. With
+                callbacks, ``early_stopping`` runs as one of them.
+            sample_weight: ``(examples,)`` weights, finite and ``>= 0``:
+                each mini-batch's cost is ``Σ w_i C_i / Σ w_i``, and its
+                gradient likewise, so a weight of 2 counts an example twice
+                (exactly so for a full-batch step). The epoch's ``cost`` is
+                weighted the same way; metrics and validation are not.
+                Needs a built-in cost function. ``None`` weighs all equally.
 
         Returns:
             The ``History`` of the completed epochs (also kept as
@@ -281,15 +300,30 @@ class NeuralNetwork:
         epochs = integer(epochs, "epochs")
         mini_batch_size = integer(mini_batch_size, "mini_batch_size")
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
+        callback_list = _callbacks(callbacks)
         inputs = self._as_examples(inputs)
         if validation_split != 0:
             inputs, targets, validation_data = self._split(inputs, targets, validation_split, validation_data)
+            if sample_weight is not None:
+                sample_weight = float_array(sample_weight, "sample_weight")[: len(inputs)]
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False. Received: shuffle={shuffle!r}")
         if validation_data is not None and (
             not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
         ):
             raise TypeError("validation_data: expected a pair (inputs, targets)")
+        weights = None if sample_weight is None else float_array(sample_weight, "sample_weight")
+        if weights is not None and weights.ndim != 1:
+            raise ValueError(
+                f"sample_weight: expected one weight per example, shape (examples,). Received shape {weights.shape}"
+            )
+        if early_stopping is not None and callback_list:
+            callback_list.append(early_stopping)
+        for callback in callback_list:
+            if isinstance(callback, EarlyStopping):
+                callback._core.check_monitor(
+                    validation_data is not None or validation_split != 0, self._error_metric is not None
+                )
         normalizer = self._input_layer.normalizer
         if fit_normalizer is None:
             refit = normalizer is not None and not normalizer.is_fitted
@@ -329,27 +363,28 @@ class NeuralNetwork:
                     inputs = float_array(inputs, "inputs")
                     validation = (float_array(validation[0], "validation_data"), validation[1])
             progress = Progress(epochs) if verbose else None
-            records, stopped_early, restored_epoch, pending = self._core.train(
+            run = _EngineRun(
+                self,
                 inputs,
                 targets,
-                epochs,
                 mini_batch_size,
-                self._normalizer_core(),
                 refit,
-                None if self._error_metric is None else engine_component(self._error_metric),
                 validation,
-                None if early_stopping is None else early_stopping._core,
-                progress.on_batch if progress else None,
-                progress.on_epoch if progress else None,
+                progress,
                 bool(shuffle),
+                weights,
             )
+            if callback_list:
+                records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
+            else:
+                records, stopped_early, restored_epoch, pending = run.all_epochs(epochs, early_stopping)
         except BaseException:
             restore_custom_normalizer()
             raise
         if self._core.step == step_before:
             # Stopped before its first update: the parameters never saw the new fit.
             restore_custom_normalizer()
-        history = History([EpochRecord(*record) for record in records], stopped_early, restored_epoch)
+        history = History(records, stopped_early, restored_epoch)
         self.history = history
         if progress is not None:
             progress.finish(history, pending)
@@ -443,6 +478,7 @@ class NeuralNetwork:
             )
         pairs = [_pair(pair, "gradients", "gradients") for pair in hidden]
         pairs.append(_pair(output, "gradients", "gradients"))
+        self._core.set_learning_rate(self._optimizer._core)
         self._core.apply_gradients(pairs)
 
     @property
@@ -586,3 +622,134 @@ def _pair(
 def _split_layers(layers: list[tuple[NDArray[Any], NDArray[Any]]]) -> Parameters:
     *hidden, (output_weights, output_biases) = layers
     return [(weights, biases) for weights, biases in hidden], (output_weights, output_biases)
+
+
+def _callbacks(callbacks: Any) -> list[Callback]:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks: expected a list of Callback objects. Received: {type(callbacks).__name__}")
+    for position, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"callbacks: item {position} must be a Callback (pynet.callbacks). Received: {type(callback).__name__}"
+            )
+    return list(callbacks)
+
+
+class _EngineRun:
+    """One ``train`` call's arguments as the engine takes them, run either
+    as one engine call or one engine call per epoch (with callbacks, so the
+    network is free between epochs). Each epoch's order is drawn from the
+    network's random stream, so both give the same parameters bit for bit."""
+
+    def __init__(
+        self,
+        network: NeuralNetwork,
+        inputs: Any,
+        targets: Any,
+        mini_batch_size: int,
+        refit: bool,
+        validation: Any,
+        progress: Progress | None,
+        shuffle: bool,
+        sample_weight: Any,
+    ) -> None:
+        self.network = network
+        self.inputs = inputs
+        self.targets = targets
+        self.mini_batch_size = mini_batch_size
+        self.refit = refit
+        self.validation = validation
+        self.progress = progress
+        self.shuffle = shuffle
+        self.sample_weight = sample_weight
+
+    def _train(
+        self,
+        epochs: int,
+        refit: bool,
+        early_stopping: EarlyStopping | None,
+        on_batch: Callable[..., Any] | None,
+        on_epoch: Callable[..., Any] | None,
+    ) -> tuple[list[Any], bool, int | None, BaseException | None]:
+        network = self.network
+        # The optimizer's learning rate may have been set since the last call.
+        network._core.set_learning_rate(network._optimizer._core)
+        metric = network._error_metric
+        return network._core.train(
+            self.inputs,
+            self.targets,
+            epochs,
+            self.mini_batch_size,
+            network._normalizer_core(),
+            refit,
+            None if metric is None else engine_component(metric),
+            self.validation,
+            None if early_stopping is None else early_stopping._core,
+            on_batch,
+            on_epoch,
+            self.shuffle,
+            self.sample_weight,
+        )
+
+    def all_epochs(
+        self, epochs: int, early_stopping: EarlyStopping | None
+    ) -> tuple[list[EpochRecord], bool, int | None, BaseException | None]:
+        progress = self.progress
+        records, stopped_early, restored_epoch, pending = self._train(
+            epochs,
+            self.refit,
+            early_stopping,
+            progress.on_batch if progress else None,
+            progress.on_epoch if progress else None,
+        )
+        return [EpochRecord(*record) for record in records], stopped_early, restored_epoch, pending
+
+    def epoch_by_epoch(
+        self, epochs: int, callbacks: list[Callback]
+    ) -> tuple[list[EpochRecord], bool, int | None, BaseException | None]:
+        network = self.network
+        records: list[EpochRecord] = []
+        stopped_early = False
+        pending: BaseException | None = None
+        progress = self.progress
+        try:
+            for callback in callbacks:
+                callback.on_train_begin(network)
+            for epoch in range(1, epochs + 1):
+                for callback in callbacks:
+                    callback.on_epoch_begin(epoch, network)
+
+                def on_batch(_: int, *rest: Any, epoch: int = epoch) -> None:
+                    if progress is not None:
+                        progress.on_batch(epoch, *rest)
+
+                def on_epoch(_: int, *rest: Any, epoch: int = epoch) -> None:
+                    if progress is not None:
+                        progress.on_epoch(epoch, *rest)
+
+                # The normalizer is fitted by the first epoch's call only.
+                done, _, _, pending = self._train(1, self.refit and epoch == 1, None, on_batch, on_epoch)
+                if not done:
+                    break
+                record = EpochRecord(epoch, *done[0][1:])
+                records.append(record)
+                if pending is not None:
+                    break
+                stop = False
+                for callback in callbacks:
+                    stop |= bool(callback.on_epoch_end(record, network))
+                if stop:
+                    stopped_early = epoch < epochs
+                    break
+            if pending is None:
+                history = History(records, stopped_early)
+                for callback in callbacks:
+                    callback.on_train_end(history, network)
+        except BaseException:
+            if records:
+                network.history = History(records, stopped_early)
+            raise
+        restored = [c.restored_epoch for c in callbacks if isinstance(c, EarlyStopping) and c.restored_epoch]
+        return records, stopped_early, restored[0] if restored else None, pending

@@ -19,7 +19,9 @@ from typing import Any
 
 from . import _core
 from ._component import BuiltinComponent
+from ._core import Schedule as EngineSchedule
 from ._validation import real
+from .schedules import LearningRateSchedule, learning_rate_argument
 
 __all__ = ["Adam", "AdamW", "GradientDescent", "Momentum", "Optimizer", "RMSProp"]
 
@@ -33,20 +35,52 @@ class Optimizer(BuiltinComponent, abc.ABC):
     ``get_config()`` returns the constructor arguments, so
     ``type(o)(**o.get_config())`` rebuilds an equal optimizer.
 
+    The learning rate is a number or a schedule from ``pynet.schedules``
+    (evaluated by the engine at every update), and it can be changed:
+    ``optimizer.learning_rate = 1e-4`` takes effect at the next update of
+    every network using this optimizer (Keras's habit), and is saved with
+    them.
+
     Raises:
-        TypeError: if a hyper-parameter is not a real number.
+        TypeError: if a hyper-parameter is not a real number (or the
+            learning rate neither a number nor a schedule).
         ValueError: if a hyper-parameter is out of range.
     """
 
     _core: _core.Optimizer
+    _learning_rate: float | LearningRateSchedule
 
     @abc.abstractmethod
-    def __init__(self, learning_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
+    def __init__(self, learning_rate: float | LearningRateSchedule, *, epsilon: float = DEFAULT_EPSILON) -> None:
         """Validates and stores the hyper-parameters."""
 
+    def _rate(self, learning_rate: float | LearningRateSchedule) -> float | EngineSchedule:
+        """Checks a learning rate and keeps it as given (for ``get_config``)."""
+        engine_rate = learning_rate_argument(learning_rate)
+        if isinstance(learning_rate, LearningRateSchedule):
+            self._learning_rate = learning_rate
+        else:
+            assert isinstance(engine_rate, float)
+            self._learning_rate = engine_rate
+        return engine_rate
+
     @property
-    def learning_rate(self) -> float:
-        return self._core.learning_rate
+    def learning_rate(self) -> float | LearningRateSchedule:
+        """The learning rate (a float) or its schedule; settable."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float | LearningRateSchedule) -> None:
+        previous = self._learning_rate
+        try:
+            self._core = self._core.with_learning_rate(self._rate(value))
+        except BaseException:
+            self._learning_rate = previous
+            raise
+
+    def learning_rate_at(self, step: int) -> float:
+        """The learning rate of the update that follows ``step`` earlier ones."""
+        return self._core.rate_at(step)
 
     @property
     def epsilon(self) -> float:
@@ -61,7 +95,7 @@ class GradientDescent(Optimizer):
     ``SGD(learning_rate)`` without momentum.
 
     Args:
-        learning_rate: step size, a finite number ``> 0`` (0.01–0.1 is
+        learning_rate: step size, a finite number ``> 0`` or a schedule (0.01–0.1 is
             typical).
         epsilon: accepted for a uniform interface and saved, but not used
             by this rule; a finite number ``> 0`` (default 1e-9).
@@ -72,10 +106,10 @@ class GradientDescent(Optimizer):
             not ``> 0``.
     """
 
-    def __init__(self, learning_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
+    def __init__(self, learning_rate: float | LearningRateSchedule, *, epsilon: float = DEFAULT_EPSILON) -> None:
         self._core = _core.Optimizer(
             "GradientDescent",
-            real(learning_rate, "learning_rate"),
+            self._rate(learning_rate),
             epsilon=real(epsilon, "epsilon"),
         )
 
@@ -87,10 +121,12 @@ class _OneDecayRate(Optimizer):
     """An optimizer with a learning rate and one decay rate (its class name
     is the engine's rule)."""
 
-    def __init__(self, learning_rate: float, decay_rate: float, *, epsilon: float = DEFAULT_EPSILON) -> None:
+    def __init__(
+        self, learning_rate: float | LearningRateSchedule, decay_rate: float, *, epsilon: float = DEFAULT_EPSILON
+    ) -> None:
         self._core = _core.Optimizer(
             type(self).__name__,
-            real(learning_rate, "learning_rate"),
+            self._rate(learning_rate),
             decay_rate1=real(decay_rate, "decay_rate"),
             epsilon=real(epsilon, "epsilon"),
         )
@@ -113,7 +149,7 @@ class Momentum(_OneDecayRate):
     momentum=β)``.
 
     Args:
-        learning_rate: step size, a finite number ``> 0``.
+        learning_rate: step size, a finite number ``> 0`` or a schedule.
         decay_rate: β, how much of the previous velocity is kept, strictly
             between 0 and 1 (0.9 is usual).
         epsilon: accepted for a uniform interface and saved, but not used
@@ -135,7 +171,7 @@ class RMSProp(_OneDecayRate):
     parameter gets a step size adapted to its gradients' typical magnitude.
 
     Args:
-        learning_rate: step size, a finite number ``> 0`` (0.001 is usual).
+        learning_rate: step size, a finite number ``> 0`` or a schedule (0.001 is usual).
         decay_rate: ρ, the weight of the past in the average, strictly
             between 0 and 1 (0.9 is usual).
         epsilon: ε in the denominator, a finite number ``> 0`` (default
@@ -162,7 +198,7 @@ class Adam(Optimizer):
     ``Adam()`` defaults except for ε (Keras uses 1e-7).
 
     Args:
-        learning_rate: step size, a finite number ``> 0`` (0.001 is usual).
+        learning_rate: step size, a finite number ``> 0`` or a schedule (0.001 is usual).
         decay_rate1: β1, strictly between 0 and 1 (0.9 is usual).
         decay_rate2: β2, strictly between 0 and 1 (0.999 is usual).
         epsilon: ε in the denominator, a finite number ``> 0`` (default
@@ -176,7 +212,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        learning_rate: float,
+        learning_rate: float | LearningRateSchedule,
         decay_rate1: float,
         decay_rate2: float,
         *,
@@ -184,7 +220,7 @@ class Adam(Optimizer):
     ) -> None:
         self._core = _core.Optimizer(
             "Adam",
-            real(learning_rate, "learning_rate"),
+            self._rate(learning_rate),
             decay_rate1=real(decay_rate1, "decay_rate1"),
             decay_rate2=real(decay_rate2, "decay_rate2"),
             epsilon=real(epsilon, "epsilon"),
@@ -218,7 +254,7 @@ class AdamW(Adam):
     ``weight_decay`` and the biases in one with ``weight_decay=0``.
 
     Args:
-        learning_rate: step size, a finite number ``> 0``.
+        learning_rate: step size, a finite number ``> 0`` or a schedule.
         decay_rate1: β1, strictly between 0 and 1.
         decay_rate2: β2, strictly between 0 and 1.
         weight_decay: λ, a finite number ``>= 0`` (0 makes this Adam).
@@ -231,7 +267,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        learning_rate: float = 0.001,
+        learning_rate: float | LearningRateSchedule = 0.001,
         decay_rate1: float = 0.9,
         decay_rate2: float = 0.999,
         weight_decay: float = 0.01,
@@ -240,7 +276,7 @@ class AdamW(Adam):
     ) -> None:
         self._core = _core.Optimizer(
             "AdamW",
-            real(learning_rate, "learning_rate"),
+            self._rate(learning_rate),
             decay_rate1=real(decay_rate1, "decay_rate1"),
             decay_rate2=real(decay_rate2, "decay_rate2"),
             epsilon=real(epsilon, "epsilon"),

@@ -6,10 +6,11 @@ use crate::activations::Activation;
 use crate::costs::Cost;
 use crate::error::Error;
 use crate::metrics::ErrorMetric;
-use crate::network::{EarlyStopping, Monitor};
+use crate::network::{Direction, EarlyStopping, ImprovementTracker, Monitor, Verdict};
 use crate::normalizers::{Fitted, Normalizer, NormalizerKind, Statistics};
 use crate::optimizers::{Optimizer, Rule};
 use crate::regularizers::Regularizer;
+use crate::schedules::LearningRate;
 use crate::targets::{check_classes, one_hot};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
@@ -110,6 +111,7 @@ impl PyCost {
     #[pyo3(signature = (kind, threshold=1.0))]
     fn new(kind: &str, threshold: f64) -> PyResult<Self> {
         let inner = match kind {
+            "BinaryCrossEntropy" => Cost::BinaryCrossEntropy,
             "CrossEntropy" => Cost::CrossEntropy,
             "Huber" => Cost::huber(threshold)?,
             "LogCosh" => Cost::LogCosh,
@@ -260,6 +262,88 @@ fn check_weights(weights: &ArrayViewD<f64>) -> Result<(), Error> {
     Ok(())
 }
 
+/// A step count from Python: an integer >= 0.
+fn steps(argument: &str, value: i64) -> PyResult<u64> {
+    u64::try_from(value).map_err(|_| {
+        Error::value(
+            argument,
+            format!("expected an integer >= 0. Received: {argument}={value}"),
+        )
+        .into()
+    })
+}
+
+/// A learning-rate schedule (`pynet.schedules`); a constant rate is a float.
+#[pyclass(name = "Schedule", module = "pynet._core", frozen, from_py_object)]
+#[derive(Clone)]
+pub struct PySchedule {
+    pub inner: LearningRate,
+}
+
+#[pymethods]
+impl PySchedule {
+    #[staticmethod]
+    fn exponential_decay(initial: f64, decay_steps: i64, decay_rate: f64, staircase: bool) -> PyResult<Self> {
+        let decay_steps = steps("decay_steps", decay_steps)?;
+        Ok(PySchedule {
+            inner: LearningRate::exponential_decay(initial, decay_steps, decay_rate, staircase)?,
+        })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (initial, decay_steps, alpha, warmup_target, warmup_steps))]
+    fn cosine_decay(
+        initial: f64,
+        decay_steps: i64,
+        alpha: f64,
+        warmup_target: Option<f64>,
+        warmup_steps: i64,
+    ) -> PyResult<Self> {
+        let decay_steps = steps("decay_steps", decay_steps)?;
+        let warmup_steps = steps("warmup_steps", warmup_steps)?;
+        Ok(PySchedule {
+            inner: LearningRate::cosine_decay(initial, decay_steps, alpha, warmup_target, warmup_steps)?,
+        })
+    }
+
+    #[staticmethod]
+    fn piecewise_constant_decay(boundaries: Vec<i64>, values: Vec<f64>) -> PyResult<Self> {
+        let boundaries = boundaries
+            .into_iter()
+            .map(|b| steps("boundaries", b))
+            .collect::<PyResult<Vec<u64>>>()?;
+        Ok(PySchedule {
+            inner: LearningRate::piecewise_constant_decay(boundaries, values)?,
+        })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    /// The rate of the update that follows `step` earlier updates.
+    fn rate_at(&self, step: i64) -> PyResult<f64> {
+        Ok(self.inner.at(steps("step", step)?))
+    }
+}
+
+/// A learning rate as Python passes it: a schedule or a number.
+#[derive(FromPyObject)]
+pub enum PyLearningRate {
+    Schedule(PySchedule),
+    Rate(f64),
+}
+
+impl From<PyLearningRate> for LearningRate {
+    fn from(rate: PyLearningRate) -> Self {
+        match rate {
+            PyLearningRate::Schedule(schedule) => schedule.inner,
+            PyLearningRate::Rate(rate) => LearningRate::Constant(rate),
+        }
+    }
+}
+
 #[pyclass(name = "Optimizer", module = "pynet._core", frozen)]
 #[derive(Clone)]
 pub struct PyOptimizer {
@@ -272,7 +356,7 @@ impl PyOptimizer {
     #[pyo3(signature = (kind, learning_rate, decay_rate1=0.9, decay_rate2=0.999, epsilon=1e-9, weight_decay=0.0))]
     fn new(
         kind: &str,
-        learning_rate: f64,
+        learning_rate: PyLearningRate,
         decay_rate1: f64,
         decay_rate2: f64,
         epsilon: f64,
@@ -307,9 +391,16 @@ impl PyOptimizer {
         self.inner.name()
     }
 
-    #[getter]
-    fn learning_rate(&self) -> f64 {
-        self.inner.learning_rate
+    /// The same optimizer with another learning rate or schedule.
+    fn with_learning_rate(&self, learning_rate: PyLearningRate) -> PyResult<Self> {
+        Ok(PyOptimizer {
+            inner: Optimizer::new(self.inner.rule, learning_rate, self.inner.epsilon)?,
+        })
+    }
+
+    /// The rate of the update that follows `step` earlier updates.
+    fn rate_at(&self, step: i64) -> PyResult<f64> {
+        Ok(self.inner.learning_rate.at(steps("step", step)?))
     }
 
     #[getter]
@@ -576,21 +667,12 @@ pub struct PyEarlyStopping {
 #[pymethods]
 impl PyEarlyStopping {
     #[new]
-    #[pyo3(signature = (patience, min_delta, restore_best, monitor))]
-    fn new(patience: i64, min_delta: f64, restore_best: bool, monitor: &str) -> PyResult<Self> {
-        let monitor = match monitor {
-            "val_cost" => Monitor::ValidationCost,
-            "cost" => Monitor::TrainingCost,
-            other => {
-                return Err(Error::value(
-                    "monitor",
-                    format!("expected 'val_cost' or 'cost'. Received: monitor={other:?}"),
-                )
-                .into())
-            }
-        };
+    #[pyo3(signature = (patience, min_delta, restore_best, monitor, mode="auto"))]
+    fn new(patience: i64, min_delta: f64, restore_best: bool, monitor: &str, mode: &str) -> PyResult<Self> {
+        let monitor = Monitor::from_name(monitor)?;
+        let direction = Direction::from_name(mode)?;
         Ok(PyEarlyStopping {
-            inner: EarlyStopping::new(patience, min_delta, restore_best, monitor)?,
+            inner: EarlyStopping::new(patience, min_delta, restore_best, monitor, direction)?,
         })
     }
 
@@ -611,9 +693,49 @@ impl PyEarlyStopping {
 
     #[getter]
     fn monitor(&self) -> &'static str {
-        match self.inner.monitor {
-            Monitor::ValidationCost => "val_cost",
-            Monitor::TrainingCost => "cost",
+        self.inner.monitor.name()
+    }
+
+    #[getter]
+    fn mode(&self) -> &'static str {
+        self.inner.direction.name()
+    }
+
+    /// Raises the error `train` would for a monitor the run cannot supply.
+    fn check_monitor(&self, has_validation: bool, has_metric: bool) -> PyResult<()> {
+        Ok(self.inner.check_monitor(has_validation, has_metric)?)
+    }
+
+    /// A fresh tracker of the rule, for a run whose metric is `metric` (a
+    /// built-in metric's name, or None).
+    #[pyo3(signature = (metric_is_percent_correct))]
+    fn tracker(&self, metric_is_percent_correct: bool) -> PyImprovementTracker {
+        let metric = metric_is_percent_correct.then_some(ErrorMetric::PercentCorrect);
+        PyImprovementTracker {
+            inner: ImprovementTracker::new(&self.inner, self.inner.maximizes(metric.as_ref())),
         }
+    }
+}
+
+/// Early stopping's rule and memory, for the Python callback.
+#[pyclass(name = "ImprovementTracker", module = "pynet._core")]
+pub struct PyImprovementTracker {
+    inner: ImprovementTracker,
+}
+
+#[pymethods]
+impl PyImprovementTracker {
+    /// "improved", "waiting" or "stop".
+    fn record(&mut self, value: f64) -> &'static str {
+        match self.inner.record(value) {
+            Verdict::Improved => "improved",
+            Verdict::Waiting => "waiting",
+            Verdict::Stop => "stop",
+        }
+    }
+
+    #[getter]
+    fn best(&self) -> f64 {
+        self.inner.best()
     }
 }

@@ -13,7 +13,7 @@ use crate::network::{
 };
 use crate::real::{Input, Real};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
-use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArrayDyn};
+use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::ops::ControlFlow;
@@ -392,7 +392,7 @@ impl PyNetwork {
                 .collect::<Result<_, _>>()?,
             output: Self::layer_spec(&resolver, &output)?,
             cost: resolver.cost(&cost),
-            optimizer: optimizer.inner,
+            optimizer: optimizer.inner.clone(),
             initializer,
             seed,
         };
@@ -441,7 +441,7 @@ impl PyNetwork {
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
-    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None, shuffle=true))]
+    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None, shuffle=true, sample_weight=None))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
         &self,
@@ -458,7 +458,9 @@ impl PyNetwork {
         on_batch: Option<Py<PyAny>>,
         on_epoch: Option<Py<PyAny>>,
         shuffle: bool,
+        sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<TrainOutcome> {
+        let sample_weight = sample_weight.as_ref().map(|w| w.as_array());
         let targets = targets.as_array();
         let targets = as_targets(&targets, "targets")?;
         let metric = metric.map(|m| self.resolver().metric(&m));
@@ -496,6 +498,7 @@ impl PyNetwork {
                     validation,
                     early_stopping,
                     shuffle,
+                    sample_weight,
                 };
                 with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
                 match fitted.as_mut() {
@@ -641,6 +644,14 @@ impl PyNetwork {
         let views = pair_views(&arrays, "")?;
         with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
         Ok(())
+    }
+
+    /// Takes `optimizer`'s learning rate or schedule for the next updates
+    /// (the Python optimizer's `learning_rate` is settable); the rule and
+    /// its state stay.
+    fn set_learning_rate(&self, py: Python<'_>, optimizer: PyRef<'_, PyOptimizer>) {
+        let rate = optimizer.inner.learning_rate.clone();
+        with_engine!(&mut *self.write(py), network => network.optimizer.learning_rate = rate);
     }
 
     /// (step, `{parameter: {slot: values}}`): the optimizer's named state.

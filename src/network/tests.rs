@@ -53,6 +53,7 @@ fn options(epochs: usize, mini_batch_size: usize) -> TrainOptions<'static> {
         validation: None,
         early_stopping: None,
         shuffle: true,
+        sample_weight: None,
     }
 }
 
@@ -397,7 +398,7 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
         0.05,
     ))
     .unwrap();
-    let stopping = EarlyStopping::new(2, 0.0, true, Monitor::ValidationCost).unwrap();
+    let stopping = EarlyStopping::new(2, 0.0, true, Monitor::ValidationCost, Direction::Auto).unwrap();
     let mut snapshots = Vec::new();
     let options = TrainOptions {
         validation: Some((inputs.view(), Targets::Rows(flipped.view()))),
@@ -437,15 +438,15 @@ fn early_stopping_on_validation_cost_needs_validation_data() {
     ))
     .unwrap();
     let options = TrainOptions {
-        early_stopping: Some(EarlyStopping::new(1, 0.0, true, Monitor::ValidationCost).unwrap()),
+        early_stopping: Some(EarlyStopping::new(1, 0.0, true, Monitor::ValidationCost, Direction::Auto).unwrap()),
         ..options(1, 1)
     };
     let error = network
         .check_training(inputs.view(), Targets::Rows(targets.view()), &options)
         .unwrap_err();
     assert!(error.to_string().starts_with("early_stopping"));
-    assert!(EarlyStopping::new(-1, 0.0, true, Monitor::TrainingCost).is_err());
-    assert!(EarlyStopping::new(1, -0.5, true, Monitor::TrainingCost).is_err());
+    assert!(EarlyStopping::new(-1, 0.0, true, Monitor::TrainingCost, Direction::Auto).is_err());
+    assert!(EarlyStopping::new(1, -0.5, true, Monitor::TrainingCost, Direction::Auto).is_err());
 }
 
 #[test]

@@ -14,14 +14,96 @@ use ndarray::{ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 
-/// Which cost early stopping watches.
+/// What early stopping watches: the cost or the error metric, on the
+/// training batches or on `validation_data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Monitor {
     ValidationCost,
     TrainingCost,
+    ValidationMetric,
+    TrainingMetric,
 }
 
-/// Stop when the monitored cost has not improved by more than `min_delta`
+impl Monitor {
+    /// Its name in `EpochRecord`s and the Python API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Monitor::ValidationCost => "val_cost",
+            Monitor::TrainingCost => "cost",
+            Monitor::ValidationMetric => "val_metric",
+            Monitor::TrainingMetric => "metric",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        [
+            Monitor::ValidationCost,
+            Monitor::TrainingCost,
+            Monitor::ValidationMetric,
+            Monitor::TrainingMetric,
+        ]
+        .into_iter()
+        .find(|monitor| monitor.name() == name)
+        .ok_or_else(|| {
+            Error::value(
+                "monitor",
+                format!("expected 'val_cost', 'cost', 'val_metric' or 'metric'. Received: monitor={name:?}"),
+            )
+        })
+    }
+
+    pub fn needs_validation(self) -> bool {
+        matches!(self, Monitor::ValidationCost | Monitor::ValidationMetric)
+    }
+
+    pub fn needs_metric(self) -> bool {
+        matches!(self, Monitor::ValidationMetric | Monitor::TrainingMetric)
+    }
+
+    /// The monitored value of an epoch, if it was recorded.
+    pub fn value(self, record: &EpochRecord) -> Option<f64> {
+        match self {
+            Monitor::ValidationCost => record.validation_cost,
+            Monitor::TrainingCost => Some(record.cost),
+            Monitor::ValidationMetric => record.validation_metric,
+            Monitor::TrainingMetric => record.metric,
+        }
+    }
+}
+
+/// Whether a smaller or a larger monitored value is better; `Auto` means
+/// smaller except for `PercentCorrect` (as Keras's mode "auto" treats
+/// accuracies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Auto,
+    Minimize,
+    Maximize,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Auto => "auto",
+            Direction::Minimize => "min",
+            Direction::Maximize => "max",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        [Direction::Auto, Direction::Minimize, Direction::Maximize]
+            .into_iter()
+            .find(|direction| direction.name() == name)
+            .ok_or_else(|| {
+                Error::value(
+                    "mode",
+                    format!("expected 'auto', 'min' or 'max'. Received: mode={name:?}"),
+                )
+            })
+    }
+}
+
+/// Stop when the monitored value has not improved by more than `min_delta`
 /// for `patience` consecutive epochs; with `restore_best`, end training with
 /// the parameters of the best epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,10 +112,17 @@ pub struct EarlyStopping {
     pub min_delta: f64,
     pub restore_best: bool,
     pub monitor: Monitor,
+    pub direction: Direction,
 }
 
 impl EarlyStopping {
-    pub fn new(patience: i64, min_delta: f64, restore_best: bool, monitor: Monitor) -> Result<Self> {
+    pub fn new(
+        patience: i64,
+        min_delta: f64,
+        restore_best: bool,
+        monitor: Monitor,
+        direction: Direction,
+    ) -> Result<Self> {
         let patience = usize::try_from(patience).map_err(|_| {
             Error::value(
                 "patience",
@@ -45,7 +134,100 @@ impl EarlyStopping {
             min_delta: require_non_negative("min_delta", min_delta)?,
             restore_best,
             monitor,
+            direction,
         })
+    }
+
+    /// Validation monitors need validation data, metric monitors a metric.
+    pub fn check_monitor(&self, has_validation: bool, has_metric: bool) -> Result<()> {
+        let monitor = self.monitor.name();
+        if self.monitor.needs_validation() && !has_validation {
+            return Err(Error::value(
+                "early_stopping",
+                format!(
+                    "it monitors {monitor:?}, so train needs validation_data=(inputs, targets) or validation_split"
+                ),
+            ));
+        }
+        if self.monitor.needs_metric() && !has_metric {
+            return Err(Error::value(
+                "early_stopping",
+                format!("it monitors {monitor:?}, so the network needs an error_metric"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether larger values are better, given the network's metric.
+    pub fn maximizes(&self, metric: Option<&ErrorMetric>) -> bool {
+        match self.direction {
+            Direction::Minimize => false,
+            Direction::Maximize => true,
+            Direction::Auto => self.monitor.needs_metric() && matches!(metric, Some(ErrorMetric::PercentCorrect)),
+        }
+    }
+}
+
+/// What an epoch's monitored value means for early stopping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A new best.
+    Improved,
+    /// No improvement, within patience.
+    Waiting,
+    /// `patience` epochs in a row without improvement.
+    Stop,
+}
+
+/// The rule early stopping applies, with its memory: the best value so far
+/// and how many epochs have passed without beating it. Used by the engine's
+/// training loop and, through the binding, by the Python `EarlyStopping`
+/// callback, so the rule exists once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImprovementTracker {
+    min_delta: f64,
+    patience: usize,
+    maximize: bool,
+    best: f64,
+    epochs_without_improvement: usize,
+}
+
+impl ImprovementTracker {
+    pub fn new(config: &EarlyStopping, maximize: bool) -> Self {
+        ImprovementTracker {
+            min_delta: config.min_delta,
+            patience: config.patience,
+            maximize,
+            best: f64::INFINITY,
+            epochs_without_improvement: 0,
+        }
+    }
+
+    /// An epoch improves when `value < best − min_delta` (minimizing) or
+    /// `value > best + min_delta` (maximizing).
+    pub fn record(&mut self, value: f64) -> Verdict {
+        let oriented = if self.maximize { -value } else { value };
+        if oriented < self.best - self.min_delta {
+            self.best = oriented;
+            self.epochs_without_improvement = 0;
+            Verdict::Improved
+        } else {
+            self.epochs_without_improvement += 1;
+            if self.epochs_without_improvement >= self.patience.max(1) {
+                Verdict::Stop
+            } else {
+                Verdict::Waiting
+            }
+        }
+    }
+
+    /// The best value recorded, in the monitored quantity's own sign.
+    pub fn best(&self) -> f64 {
+        if self.maximize {
+            -self.best
+        } else {
+            self.best
+        }
     }
 }
 
@@ -73,6 +255,10 @@ pub struct TrainOptions<'a, I = f64> {
     /// without it, batches follow the examples' order and the shuffling
     /// stream is not used.
     pub shuffle: bool,
+    /// Per-example weights in the cost and its gradient, checked to be
+    /// finite, at least 0, one per example and not all 0. Each batch's cost
+    /// is Σ w_i C_i / Σ w_i, so a weight of 2 counts an example twice.
+    pub sample_weight: Option<ArrayView1<'a, f64>>,
 }
 
 /// One epoch of history. `cost` and `metric` are averaged over the epoch's
@@ -120,44 +306,38 @@ pub struct TrainReport {
     pub error: Option<Error>,
 }
 
-/// Early stopping's memory: the best monitored cost so far and, when asked,
-/// the parameters that achieved it.
+/// Early stopping inside the training loop: the rule, and the parameters
+/// of the best epoch when they are to be restored.
 struct Stopper<T> {
     config: EarlyStopping,
-    best_cost: f64,
+    tracker: ImprovementTracker,
     best_epoch: usize,
-    epochs_without_improvement: usize,
     best_parameters: Option<Parameters<T>>,
 }
 
 impl<T: Real> Stopper<T> {
-    fn new(config: EarlyStopping) -> Self {
+    fn new(config: EarlyStopping, metric: Option<&ErrorMetric>) -> Self {
         Stopper {
             config,
-            best_cost: f64::INFINITY,
+            tracker: ImprovementTracker::new(&config, config.maximizes(metric)),
             best_epoch: 0,
-            epochs_without_improvement: 0,
             best_parameters: None,
         }
     }
 
     /// Records an epoch; true when training should stop.
     fn should_stop(&mut self, record: &EpochRecord, network: &Network<T>) -> bool {
-        let cost = match self.config.monitor {
-            Monitor::ValidationCost => record.validation_cost.unwrap_or(record.cost),
-            Monitor::TrainingCost => record.cost,
-        };
-        if cost < self.best_cost - self.config.min_delta {
-            self.best_cost = cost;
-            self.best_epoch = record.epoch;
-            self.epochs_without_improvement = 0;
-            if self.config.restore_best {
-                self.best_parameters = Some(network.parameters());
+        let value = self.config.monitor.value(record).unwrap_or(record.cost);
+        match self.tracker.record(value) {
+            Verdict::Improved => {
+                self.best_epoch = record.epoch;
+                if self.config.restore_best {
+                    self.best_parameters = Some(network.parameters());
+                }
+                false
             }
-            false
-        } else {
-            self.epochs_without_improvement += 1;
-            self.epochs_without_improvement >= self.config.patience.max(1)
+            Verdict::Waiting => false,
+            Verdict::Stop => true,
         }
     }
 }
@@ -182,12 +362,39 @@ impl<T: Real> Network<T> {
             )?;
         }
         if let Some(stopping) = options.early_stopping {
-            if stopping.monitor == Monitor::ValidationCost && options.validation.is_none() {
-                return Err(Error::value(
-                    "early_stopping",
-                    "it monitors the validation cost, so train needs validation_data=(inputs, targets)",
-                ));
-            }
+            stopping.check_monitor(options.validation.is_some(), options.metric.is_some())?;
+        }
+        if let Some(weights) = options.sample_weight {
+            self.check_sample_weight(weights, inputs.nrows())?;
+        }
+        Ok(())
+    }
+
+    fn check_sample_weight(&self, weights: ArrayView1<f64>, examples: usize) -> Result<()> {
+        if weights.len() != examples {
+            return Err(Error::value(
+                "sample_weight",
+                format!("expected one weight per example ({examples}), got {}", weights.len()),
+            ));
+        }
+        if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
+            return Err(Error::value(
+                "sample_weight",
+                format!("expected finite weights >= 0; example {i} has {w}"),
+            ));
+        }
+        if !(weights.sum() > 0.0 && weights.sum().is_finite()) {
+            return Err(Error::value(
+                "sample_weight",
+                "expected a positive, finite total weight (all weights are 0, or their sum overflows)",
+            ));
+        }
+        if let crate::costs::Cost::Custom(_) = self.cost {
+            return Err(Error::value(
+                "sample_weight",
+                "a custom cost_func computes its own mean over the batch, so examples cannot be weighted; \
+                 use a built-in cost",
+            ));
         }
         Ok(())
     }
@@ -208,7 +415,9 @@ impl<T: Real> Network<T> {
             normalizer.check_columns(inputs.ncols(), "inputs")?;
         }
         let mut report = TrainReport::default();
-        let mut stopper = options.early_stopping.map(Stopper::new);
+        let mut stopper = options
+            .early_stopping
+            .map(|config| Stopper::new(config, options.metric));
         if let Err(error) = self.run_epochs(inputs, targets, options, observer, &mut report, &mut stopper) {
             report.error = Some(error);
             return Ok(report);
@@ -236,6 +445,7 @@ impl<T: Real> Network<T> {
         let batch_rows = options.mini_batch_size.clamp(1, examples);
         let batches = examples.div_ceil(batch_rows);
         let mut workspace = Workspace::new(self, batch_rows, true, true);
+        let total_weight = options.sample_weight.map_or(examples as f64, |weights| weights.sum());
         let mut order: Vec<usize> = vec![0; examples];
         for epoch in 1..=options.epochs {
             // Each epoch's order depends only on the random stream, so a
@@ -244,14 +454,21 @@ impl<T: Real> Network<T> {
             if options.shuffle {
                 order.shuffle(&mut self.rng);
             }
-            let mut cost = WeightedMean::new(examples);
+            let mut cost = WeightedMean::new(total_weight);
             let mut metric_sum = MetricSum::default();
             for (batch_index, rows) in order.chunks(batch_rows).enumerate() {
                 let batch = batch_index + 1;
                 workspace.gather(inputs, Some(targets), rows, options.normalizer)?;
+                let batch_weight = match options.sample_weight {
+                    Some(weights) => {
+                        workspace.gather_weights(weights, rows);
+                        rows.iter().map(|&i| weights[i]).sum()
+                    }
+                    None => rows.len() as f64,
+                };
                 let (batch_cost, batch_metric) =
                     self.step_batch(&mut workspace, rows.len(), options.metric, epoch, batch)?;
-                cost.add(batch_cost, rows.len());
+                cost.add(batch_cost, batch_weight);
                 if let Some(batch_metric) = batch_metric {
                     metric_sum.add(batch_metric);
                 }
@@ -375,7 +592,7 @@ impl<T: Real> Network<T> {
     /// (`apply_gradients`). Returns the regularization penalty of the
     /// current parameters and whether every updated value is finite.
     fn updated_parameters_into(&mut self, workspace: &mut Workspace<T>, regularize: bool) -> Result<(f64, bool)> {
-        let optimizer = self.optimizer;
+        let optimizer = &self.optimizer;
         let step = self.step + 1;
         let mut penalty = 0.0;
         let mut finite = true;

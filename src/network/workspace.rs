@@ -9,11 +9,13 @@ use crate::parallel::PARALLEL_MIN_ELEMENTS;
 use crate::real::{Input, Real};
 use crate::targets::Targets;
 use ndarray::parallel::prelude::*;
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
+use ndarray::{s, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 pub(super) struct Workspace<T> {
     pub inputs: Array2<T>,
     pub targets: Array2<T>,
+    /// The batch's sample weights, when training with them.
+    pub weights: Option<Vec<f64>>,
     pub layers: Vec<LayerBuffers<T>>,
 }
 
@@ -34,6 +36,7 @@ impl<T: Real> Workspace<T> {
         Workspace {
             inputs: Array2::zeros((rows, network.input_nodes)),
             targets: Array2::zeros((if with_targets { rows } else { 0 }, network.outputs())),
+            weights: None,
             layers,
         }
     }
@@ -86,6 +89,19 @@ impl<T: Real> Workspace<T> {
             }
         }
         Ok(())
+    }
+
+    /// Copies the selected examples' sample weights into the batch buffer.
+    pub fn gather_weights(&mut self, sample_weight: ArrayView1<f64>, rows: &[usize]) {
+        let weights = self
+            .weights
+            .get_or_insert_with(|| Vec::with_capacity(self.inputs.nrows()));
+        weights.clear();
+        weights.extend(rows.iter().map(|&i| sample_weight[i]));
+    }
+
+    pub fn weights(&self, rows: usize) -> Option<&[f64]> {
+        self.weights.as_deref().map(|weights| &weights[..rows])
     }
 
     /// The output layer's activations for the first `rows` examples.
