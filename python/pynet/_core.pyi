@@ -11,10 +11,12 @@ __all__ = [
     "Cost",
     "EarlyStopping",
     "ErrorMetric",
+    "ImprovementTracker",
     "Network",
     "Normalizer",
     "Optimizer",
     "Regularizer",
+    "Schedule",
     "check_dropout_rate",
 ]
 
