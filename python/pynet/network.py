@@ -9,7 +9,7 @@ import numbers
 import os
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
 from .normalizers import Normalizer
 from .optimizers import Optimizer
 from .typing import NDArray
+
+if TYPE_CHECKING:
+    import onnx
 
 __all__ = ["NeuralNetwork"]
 
@@ -531,6 +534,42 @@ class NeuralNetwork:
         """Reads a network written by ``save``. The file is parsed as data
         only (no pickle); a damaged or foreign file raises ValueError."""
         return _serialization.load(file)
+
+    def to_onnx(
+        self,
+        path: str | os.PathLike[str] | BinaryIO | None = None,
+        *,
+        opset: int = 21,
+    ) -> onnx.ModelProto:
+        """Exports the inference pass as an ONNX model for ONNX Runtime.
+
+        The graph reads ``inputs`` of shape ``(N, input nodes)`` and writes
+        ``predictions`` of shape ``(N, output nodes)`` in the network's
+        dtype: the fitted normalizer, one ``Gemm`` per dense layer and its
+        activation (dropout layers are left out). Needs the ``onnx`` extra
+        (``pip install ".[onnx]"``), imported only by this call; see
+        ``pynet.onnx.export`` and the "Deploying with ONNX" guide.
+
+        Args:
+            path: where to write the model (a path or a binary file), or
+                ``None`` to only return it.
+            opset: the ONNX opset to declare (default 21).
+
+        Returns:
+            The ``onnx.ModelProto``, checked with
+            ``onnx.checker.check_model(model, full_check=True)``.
+
+        Raises:
+            ImportError: if the ``onnx`` package is not installed.
+            TypeError: for a custom (Python) component, which ONNX cannot
+                carry; the message names it.
+            ValueError: for an ``opset`` lower than an operator needs (the
+                message names the operator and the lowest opset that has
+                it) or an unfitted normalizer.
+        """
+        from . import onnx as onnx_export
+
+        return onnx_export.export(self, path, opset=opset)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickling (e.g. for multiprocessing) goes through the same file format.
