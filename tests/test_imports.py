@@ -25,6 +25,7 @@ PUBLIC_NAMES = {
     ],
     "pynet.cost_funcs": [
         "CostFunc",
+        "BinaryCrossEntropy",
         "CrossEntropy",
         "Huber",
         "LogCosh",
@@ -40,6 +41,17 @@ PUBLIC_NAMES = {
     "pynet.normalizers": ["Normalizer", "DecimalScaling", "MinMax", "ZScore"],
     "pynet.optimizers": ["Optimizer", "Adam", "AdamW", "GradientDescent", "Momentum", "RMSProp"],
     "pynet.regularizers": ["Regularizer", "L1Norm", "L2Norm", "ElasticNet"],
+    "pynet.callbacks": [
+        "Callback",
+        "CSVLogger",
+        "EarlyStopping",
+        "EpochRecord",
+        "History",
+        "LearningRateScheduler",
+        "ModelCheckpoint",
+        "ReduceLROnPlateau",
+    ],
+    "pynet.schedules": ["LearningRateSchedule", "CosineDecay", "ExponentialDecay", "PiecewiseConstantDecay"],
 }
 
 ABSTRACT_BASES = {
@@ -50,6 +62,7 @@ ABSTRACT_BASES = {
     "pynet.normalizers": "Normalizer",
     "pynet.optimizers": "Optimizer",
     "pynet.regularizers": "Regularizer",
+    "pynet.schedules": "LearningRateSchedule",
 }
 
 SUBMODULES = [name.split(".", 1)[1] for name in PUBLIC_NAMES if "." in name]
@@ -112,6 +125,7 @@ PLAUSIBLE_ARGUMENTS = {
     "Normalizer": (),
     "Optimizer": (0.1,),
     "Regularizer": (0.1,),
+    "LearningRateSchedule": (),
 }
 
 

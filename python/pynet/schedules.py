@@ -38,6 +38,15 @@ class LearningRateSchedule(BuiltinComponent):
     _core: _core.Schedule
     _config: dict[str, Any]
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> LearningRateSchedule:
+        # The formulas live in the engine: the base class has none to run.
+        if cls is LearningRateSchedule:
+            raise TypeError(
+                "LearningRateSchedule is the base of the built-in schedules and cannot be instantiated; "
+                "use ExponentialDecay, CosineDecay or PiecewiseConstantDecay"
+            )
+        return super().__new__(cls)
+
     def __call__(self, step: int) -> float:
         """The learning rate of the update made after ``step`` earlier updates."""
         return self._core.rate_at(integer(step, "step"))
