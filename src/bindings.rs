@@ -21,9 +21,11 @@ impl From<Error> for PyErr {
             Error::Diverged { .. } | Error::DivergedOnValidation { .. } | Error::OverflowBeforeTraining { .. } => {
                 PyFloatingPointError::new_err(error.to_string())
             }
-            // Normally replaced by the component's own exception (see
-            // `custom::CallbackErrors`); this is the fallback.
-            Error::Callback { .. } => PyRuntimeError::new_err(error.to_string()),
+            // The component's own exception, with its traceback.
+            Error::Callback { ref raised, .. } => match raised.0.downcast_ref::<PyErr>() {
+                Some(original) => Python::attach(|py| original.clone_ref(py)),
+                None => PyRuntimeError::new_err(error.to_string()),
+            },
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The engine's one error type. The binding maps `Value` to Python's
 //! `ValueError`; nothing in the engine panics on user-controlled input.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -18,8 +20,27 @@ pub enum Error {
     /// After the last batch of an epoch the validation cost or outputs
     /// overflowed; the parameters are those after that batch (finite).
     DivergedOnValidation { epoch: usize, batch: usize },
-    /// A user's custom component failed; the binding holds its exception.
-    Callback { component: String },
+    /// A user's custom component failed; `raised` carries what it raised
+    /// (a Python exception, which only the binding can read) back to the
+    /// call that ran it, so concurrent calls each get their own.
+    Callback { component: String, raised: Raised },
+}
+
+/// What a custom component raised, opaque to the engine.
+#[derive(Clone)]
+pub struct Raised(pub Arc<dyn Any + Send + Sync>);
+
+impl fmt::Debug for Raised {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Raised(..)")
+    }
+}
+
+/// Two errors are the same failure only if they carry the same exception.
+impl PartialEq for Raised {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -54,7 +75,7 @@ impl fmt::Display for Error {
                 "training diverged in epoch {epoch}: after batch {batch} the cost of validation_data overflows; \
                  the parameters (finite) are those after that batch: try a smaller learning_rate"
             ),
-            Error::Callback { component } => write!(f, "the custom {component} raised an exception"),
+            Error::Callback { component, .. } => write!(f, "the custom {component} raised an exception"),
         }
     }
 }

@@ -1,7 +1,7 @@
 """Type stubs for pynet's compiled engine (``pynet._core``)."""
 
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, TypedDict, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,13 @@ __all__ = [
 _F64 = NDArray[np.float64]
 # Network inputs the engine reads in place (anything else is converted to float64 first).
 _Inputs = NDArray[np.float64] | NDArray[np.float32] | NDArray[np.uint8]
+
+class _Snapshot(TypedDict):
+    step: int
+    optimizer_state: dict[str, dict[str, _F64]]
+    parameters: dict[str, NDArray[Any]]
+    rng: dict[str, tuple[bytes, int, int]]
+    normalizer_state: dict[str, Any] | None
 
 @final
 class Activation:
@@ -200,6 +207,7 @@ class Network:
     def parameter_names(self) -> list[str]: ...
     def named_parameters(self) -> dict[str, NDArray[Any]]: ...
     def apply_gradients(self, gradients: list[_Pair]) -> None: ...
+    def snapshot(self, normalizer: Normalizer | None = None) -> _Snapshot: ...
     def get_rng_state(self, which: str = "shuffle") -> tuple[bytes, int, int]: ...
     def set_rng_state(self, key: bytes, stream: int, word_pos: int, which: str = "shuffle") -> None: ...
 

@@ -108,8 +108,11 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     core = network._core
     input_layer = network.input_layer
     layers = [*network.hidden_layers, network.output_layer]
-    step, optimizer_state = core.get_optimizer_state()
-    streams = {which: core.get_rng_state(which) for which in RNG_STREAMS}
+    builtin_normalizer = isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer)
+    # One read of everything training changes, so the file is one state.
+    snapshot = core.snapshot(input_layer.normalizer._core if builtin_normalizer else None)
+    step, optimizer_state = snapshot["step"], snapshot["optimizer_state"]
+    streams = {which: snapshot["rng"][which] for which in RNG_STREAMS}
     description = {
         "format": FORMAT,
         "version": VERSION,
@@ -134,14 +137,14 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     }
     for which, (key, _, _) in streams.items():
         arrays[f"rng/{which}.key"] = np.frombuffer(key, dtype=np.uint8)
-    for name, values in core.named_parameters().items():
+    for name, values in snapshot["parameters"].items():
         arrays[f"parameter/{name}"] = values
     for parameter, slots in optimizer_state.items():
         for slot, values in slots.items():
             arrays[f"optimizer/{parameter}/{slot}"] = values
     # A custom normalizer was refused by _describe above.
-    if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
-        for name, value in input_layer.normalizer.get_state().items():
+    if builtin_normalizer:
+        for name, value in snapshot["normalizer_state"].items():
             arrays[f"normalizer.{name}"] = np.asarray(value, dtype=np.float64)
     return arrays
 

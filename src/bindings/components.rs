@@ -16,6 +16,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::sync::{PoisonError, RwLock};
 
 /// The most values `Activation.derivative` returns (1 GiB of float64): the
 /// Jacobians grow with the square of the width.
@@ -442,52 +443,30 @@ impl PyOptimizer {
     }
 }
 
-#[pyclass(name = "Normalizer", module = "pynet._core")]
-#[derive(Clone)]
+/// A built-in normalizer. Its statistics are only ever read or replaced
+/// whole, under a lock held for the copy (never for a computation), so one
+/// thread fitting or transforming never fails or blocks another, and a
+/// training keeps the copy it started with.
+#[pyclass(name = "Normalizer", module = "pynet._core", frozen)]
 pub struct PyNormalizer {
-    pub inner: Normalizer,
+    inner: RwLock<Normalizer>,
 }
 
-#[pymethods]
 impl PyNormalizer {
-    #[new]
-    fn new(kind: &str) -> PyResult<Self> {
-        let kind = match kind {
-            "DecimalScaling" => NormalizerKind::DecimalScaling,
-            "MinMax" => NormalizerKind::MinMax,
-            "ZScore" => NormalizerKind::ZScore,
-            other => return Err(Error::value("kind", format!("unknown normalizer {other:?}")).into()),
-        };
-        Ok(PyNormalizer {
-            inner: Normalizer::new(kind),
-        })
+    /// A copy of the normalizer as it is now.
+    pub fn current(&self) -> Normalizer {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.inner.name()
+    pub fn replace(&self, normalizer: Normalizer) {
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = normalizer;
     }
 
-    #[getter]
-    fn is_fitted(&self) -> bool {
-        self.inner.fitted.is_some()
-    }
-
-    /// Learns the statistics of `x`; a 1-D `x` is one feature.
-    fn fit(&mut self, py: Python<'_>, x: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
-        let values = x.as_array();
-        let columns = as_columns(&values)?;
-        let mut fitted = self.inner.clone();
-        py.detach(|| fitted.fit(columns.view()))?;
-        self.inner = fitted;
-        Ok(())
-    }
-
-    /// The fitted statistics by name (empty before `fit`): `exponent` for
-    /// DecimalScaling, `minimum`/`maximum` for MinMax, `mean`/`std` for ZScore.
-    fn get_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// The fitted statistics by name (what `get_state` returns).
+    pub fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let state = PyDict::new(py);
-        match self.inner.fitted.as_ref().map(Fitted::statistics) {
+        let normalizer = self.current();
+        match normalizer.fitted.as_ref().map(Fitted::statistics) {
             None => {}
             Some(Statistics::DecimalScaling { exponent }) => state.set_item("exponent", exponent)?,
             Some(Statistics::MinMax { minimum, maximum }) => {
@@ -501,12 +480,54 @@ impl PyNormalizer {
         }
         Ok(state)
     }
+}
+
+#[pymethods]
+impl PyNormalizer {
+    #[new]
+    fn new(kind: &str) -> PyResult<Self> {
+        let kind = match kind {
+            "DecimalScaling" => NormalizerKind::DecimalScaling,
+            "MinMax" => NormalizerKind::MinMax,
+            "ZScore" => NormalizerKind::ZScore,
+            other => return Err(Error::value("kind", format!("unknown normalizer {other:?}")).into()),
+        };
+        Ok(PyNormalizer {
+            inner: RwLock::new(Normalizer::new(kind)),
+        })
+    }
+
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.current().name()
+    }
+
+    #[getter]
+    fn is_fitted(&self) -> bool {
+        self.current().fitted.is_some()
+    }
+
+    /// Learns the statistics of `x`; a 1-D `x` is one feature.
+    fn fit(&self, py: Python<'_>, x: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
+        let values = x.as_array();
+        let columns = as_columns(&values)?;
+        let mut fitted = self.current();
+        py.detach(|| fitted.fit(columns.view()))?;
+        self.replace(fitted);
+        Ok(())
+    }
+
+    /// The fitted statistics by name (empty before `fit`): `exponent` for
+    /// DecimalScaling, `minimum`/`maximum` for MinMax, `mean`/`std` for ZScore.
+    fn get_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.state(py)
+    }
 
     /// Restores statistics saved with `get_state`, after checking they fit
     /// this kind of normalizer.
     #[pyo3(signature = (exponent=None, minimum=None, maximum=None, mean=None, std=None))]
     fn set_state(
-        &mut self,
+        &self,
         exponent: Option<i64>,
         minimum: Option<PyReadonlyArrayDyn<'_, f64>>,
         maximum: Option<PyReadonlyArrayDyn<'_, f64>>,
@@ -539,15 +560,15 @@ impl PyNormalizer {
                     format!(
                         "expected exponent (DecimalScaling), minimum and maximum (MinMax) or mean and std \
                          (ZScore) for a {} normalizer",
-                        self.inner.name()
+                        self.current().name()
                     ),
                 )
                 .into())
             }
         };
-        let mut restored = self.inner.clone();
+        let mut restored = self.current();
         restored.set_statistics(statistics)?;
-        self.inner = restored;
+        self.replace(restored);
         Ok(())
     }
 
@@ -558,7 +579,8 @@ impl PyNormalizer {
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
         let columns = as_columns(&values)?;
-        let out = py.detach(|| self.inner.transform(columns.view()))?;
+        let normalizer = self.current();
+        let out = py.detach(|| normalizer.transform(columns.view()))?;
         Ok(out
             .into_shape_with_order(values.raw_dim())
             .map_err(|e| Error::value("X", e.to_string()))?
@@ -568,7 +590,8 @@ impl PyNormalizer {
     fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
         let columns = as_columns(&values)?;
-        let out = py.detach(|| self.inner.undo(columns.view()))?;
+        let normalizer = self.current();
+        let out = py.detach(|| normalizer.undo(columns.view()))?;
         Ok(out
             .into_shape_with_order(values.raw_dim())
             .map_err(|e| Error::value("X", e.to_string()))?

@@ -2,7 +2,7 @@
 //! trained and queried with the GIL released.
 
 use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
-use super::custom::{CallbackErrors, Resolver};
+use super::custom::{NetworkComponents, Resolver};
 use super::threads::run_released;
 use super::{as_matrix, as_targets};
 use crate::error::{require_positive, Error};
@@ -14,8 +14,11 @@ use crate::network::{
 use crate::real::{Input, Real};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use pyo3::PyTraverseError;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
@@ -39,6 +42,42 @@ macro_rules! with_engine {
 
 /// How long a call waits before trying again for a network another thread is using.
 const LOCK_RETRY: Duration = Duration::from_micros(200);
+
+/// Exclusive access to a network's engine; `exclusive` tells re-entrant
+/// calls that they cannot read meanwhile.
+struct ExclusiveGuard<'a> {
+    guard: RwLockWriteGuard<'a, Engine>,
+    exclusive: &'a AtomicBool,
+}
+
+impl Drop for ExclusiveGuard<'_> {
+    fn drop(&mut self) {
+        self.exclusive.store(false, Ordering::Release);
+    }
+}
+
+impl std::ops::Deref for ExclusiveGuard<'_> {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for ExclusiveGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Engine {
+        &mut self.guard
+    }
+}
+
+/// Counts a thread waiting for exclusive access, also when the wait ends
+/// in KeyboardInterrupt.
+struct WaitingWriter<'a>(&'a AtomicUsize);
+
+impl Drop for WaitingWriter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// How often training comes back to Python (for Ctrl-C and progress).
 const REPORT_INTERVAL: Duration = Duration::from_millis(100);
@@ -199,9 +238,13 @@ pub struct PyNetwork {
     /// Threads waiting for exclusive access; new readers hold back while
     /// any wait, so a stream of predictions cannot starve training.
     writers_waiting: AtomicUsize,
+    /// Set while a thread holds `engine` exclusively.
+    exclusive: AtomicBool,
+    dtype: &'static str,
     seed: u64,
     initializer: Initializer,
-    errors: Arc<CallbackErrors>,
+    /// What its custom components share with it (re-entrancy, garbage collection).
+    components: Arc<NetworkComponents>,
 }
 
 fn parameters_to_python<'py, T: Real + Element>(
@@ -317,39 +360,74 @@ impl PyNetwork {
     }
 
     /// Shared access to the engine, waiting (GIL released) while another
-    /// thread trains. A panic in an earlier call (an engine bug) does not
-    /// lock the network for good.
-    fn read(&self, py: Python<'_>) -> RwLockReadGuard<'_, Engine> {
+    /// thread trains; Ctrl-C while waiting raises KeyboardInterrupt. A
+    /// panic in an earlier call (an engine bug) does not lock the network
+    /// for good. `method` names the call in errors.
+    fn read(&self, py: Python<'_>, method: &str) -> PyResult<RwLockReadGuard<'_, Engine>> {
+        let reentrant = self.components.runs_on_this_thread();
+        if reentrant && self.exclusive.load(Ordering::Acquire) {
+            return Err(self.reentrant_error(method));
+        }
         loop {
-            if self.writers_waiting.load(Ordering::Acquire) == 0 {
+            // A read from inside a component of a running read may not
+            // wait for a writer, which itself waits for that read to end.
+            if reentrant || self.writers_waiting.load(Ordering::Acquire) == 0 {
                 match self.engine.try_read() {
-                    Ok(guard) => return guard,
-                    Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                    Ok(guard) => return Ok(guard),
+                    Err(TryLockError::Poisoned(poisoned)) => return Ok(poisoned.into_inner()),
+                    Err(TryLockError::WouldBlock) if reentrant => return Err(self.reentrant_error(method)),
                     Err(TryLockError::WouldBlock) => {}
                 }
             }
             py.detach(|| std::thread::sleep(LOCK_RETRY));
+            py.check_signals()?;
         }
     }
 
     /// Exclusive access to the engine, waiting (GIL released) for running
-    /// predictions and trainings to finish.
-    fn write(&self, py: Python<'_>) -> RwLockWriteGuard<'_, Engine> {
+    /// predictions and trainings to finish; Ctrl-C while waiting raises
+    /// KeyboardInterrupt.
+    fn write(&self, py: Python<'_>, method: &str) -> PyResult<ExclusiveGuard<'_>> {
+        if self.components.runs_on_this_thread() {
+            return Err(self.reentrant_error(method));
+        }
         self.writers_waiting.fetch_add(1, Ordering::AcqRel);
+        let waiting = WaitingWriter(&self.writers_waiting);
         let guard = loop {
             match self.engine.try_write() {
                 Ok(guard) => break guard,
                 Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => py.detach(|| std::thread::sleep(LOCK_RETRY)),
+                Err(TryLockError::WouldBlock) => {
+                    py.detach(|| std::thread::sleep(LOCK_RETRY));
+                    py.check_signals()?;
+                }
             }
         };
-        self.writers_waiting.fetch_sub(1, Ordering::AcqRel);
-        guard
+        drop(waiting);
+        self.exclusive.store(true, Ordering::Release);
+        Ok(ExclusiveGuard {
+            guard,
+            exclusive: &self.exclusive,
+        })
+    }
+
+    fn reentrant_error(&self, method: &str) -> PyErr {
+        let busy = if self.exclusive.load(Ordering::Acquire) {
+            "is being trained or changed"
+        } else {
+            "is being read"
+        };
+        PyRuntimeError::new_err(format!(
+            "{method}: called from inside one of this network's own custom components while the network \
+             {busy} by the call that runs the component; a component may read its network (predict, \
+             get_parameters) only during a prediction, and never change it (train, set_parameters, load \
+             state). Work on a copy (NeuralNetwork.load of a saved file, or pickle) instead"
+        ))
     }
 
     fn resolver(&self) -> Resolver {
         Resolver {
-            errors: Arc::clone(&self.errors),
+            network: Arc::clone(&self.components),
         }
     }
 }
@@ -380,9 +458,9 @@ impl PyNetwork {
                 .into())
             }
         };
-        let errors = Arc::new(CallbackErrors::default());
+        let components = Arc::new(NetworkComponents::default());
         let resolver = Resolver {
-            errors: Arc::clone(&errors),
+            network: Arc::clone(&components),
         };
         let config = NetworkConfig {
             input_nodes: require_positive("nodes", input_nodes)?,
@@ -396,9 +474,9 @@ impl PyNetwork {
             initializer,
             seed,
         };
-        let engine = match dtype {
-            "float64" => Engine::Double(Network::new(&config)?),
-            "float32" => Engine::Single(Network::new(&config)?),
+        let (engine, dtype) = match dtype {
+            "float64" => (Engine::Double(Network::new(&config)?), "float64"),
+            "float32" => (Engine::Single(Network::new(&config)?), "float32"),
             other => {
                 return Err(Error::value(
                     "dtype",
@@ -410,18 +488,27 @@ impl PyNetwork {
         Ok(PyNetwork {
             engine: RwLock::new(engine),
             writers_waiting: AtomicUsize::new(0),
+            dtype,
             seed,
             initializer,
-            errors,
+            components,
+            exclusive: AtomicBool::new(false),
         })
     }
 
     #[getter]
-    fn dtype(&self, py: Python<'_>) -> &'static str {
-        match *self.read(py) {
-            Engine::Double(_) => "float64",
-            Engine::Single(_) => "float32",
-        }
+    fn dtype(&self) -> &'static str {
+        self.dtype
+    }
+
+    /// The Python objects the engine holds (custom components), so that a
+    /// component referring back to its network does not keep both alive.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.components.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        self.components.clear();
     }
 
     #[getter]
@@ -436,8 +523,8 @@ impl PyNetwork {
 
     /// Optimizer updates applied so far.
     #[getter]
-    fn step(&self, py: Python<'_>) -> u64 {
-        with_engine!(&*self.read(py), network => network.step)
+    fn step(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(with_engine!(&*self.read(py, "step")?, network => network.step))
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
@@ -465,7 +552,7 @@ impl PyNetwork {
         let targets = as_targets(&targets, "targets")?;
         let metric = metric.map(|m| self.resolver().metric(&m));
         let early_stopping = early_stopping.map(|e| e.inner);
-        let mut fitted = normalizer.as_ref().map(|n| n.borrow().inner.clone());
+        let mut fitted = normalizer.as_ref().map(|n| n.get().current());
         let stop = AtomicBool::new(false);
         let mut bridge = ProgressBridge {
             on_batch,
@@ -486,7 +573,7 @@ impl PyNetwork {
                 Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_targets(y, "validation_data")?)),
                 None => None,
             };
-            let mut guard = self.write(py);
+            let mut guard = self.write(py, "train")?;
             let engine = &mut *guard;
             let step_before = with_engine!(&*engine, network => network.step);
             let (outcome, interrupt) = run_released(py, &stop, || {
@@ -532,20 +619,20 @@ impl PyNetwork {
                 Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
             });
             // A failed check leaves everything untouched, the normalizer included.
-            let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
+            let training = outcome.map_err(PyErr::from)?;
             // The new fit belongs to the parameters once one update used it; a run
             // stopped before its first update leaves the old fit with the old parameters.
             let updated = with_engine!(&*engine, network => network.step) != step_before;
             if let (Some(normalizer), Some(fitted), true) = (normalizer, fitted, fit_normalizer && updated) {
-                normalizer.borrow_mut().inner = fitted;
+                normalizer.get().replace(fitted);
             }
-            let report = training.map_err(|e| self.errors.to_py_err(e))?;
+            let report = training.map_err(PyErr::from)?;
             // Whatever stopped training after it started is raised by the caller,
             // once it has recorded the history of the completed epochs.
             let stopped_by = report
                 .error
                 .clone()
-                .map(|e| self.errors.to_py_err(e))
+                .map(PyErr::from)
                 .or(bridge.pending)
                 .or(interrupt);
             let pending = stopped_by.map(|error| error.into_value(py).into_any());
@@ -561,9 +648,9 @@ impl PyNetwork {
         inputs: InputArray<'py>,
         normalizer: Option<PyRef<'py, PyNormalizer>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let convert = |e| self.errors.to_py_err(e);
-        with_input!(&inputs, "inputs", inputs => Ok(match &*self.read(py) {
+        let normalizer = normalizer.map(|n| n.current());
+        let convert = PyErr::from;
+        with_input!(&inputs, "inputs", inputs => Ok(match &*self.read(py, "predict")? {
             Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
                 network.predict(inputs, normalizer.as_ref())
             }))?
@@ -589,15 +676,15 @@ impl PyNetwork {
     ) -> PyResult<f64> {
         let targets = targets.as_array();
         let targets = as_targets(&targets, "targets")?;
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let guard = self.read(py);
+        let normalizer = normalizer.map(|n| n.current());
+        let guard = self.read(py, "compute_cost")?;
         let engine = &*guard;
         with_input!(&inputs, "inputs", inputs => finish(run_released(
             py,
             &AtomicBool::new(false),
             || with_engine!(engine, network => network.compute_cost(inputs, targets, normalizer.as_ref())),
         ))?
-        .map_err(|e| self.errors.to_py_err(e)))
+        .map_err(PyErr::from))
     }
 
     #[pyo3(signature = (inputs, targets, normalizer=None))]
@@ -610,9 +697,9 @@ impl PyNetwork {
     ) -> PyResult<Bound<'py, PyList>> {
         let targets = targets.as_array();
         let targets = as_targets(&targets, "targets")?;
-        let normalizer = normalizer.map(|n| n.inner.clone());
-        let convert = |e| self.errors.to_py_err(e);
-        with_input!(&inputs, "inputs", inputs => match &*self.read(py) {
+        let normalizer = normalizer.map(|n| n.current());
+        let convert = PyErr::from;
+        with_input!(&inputs, "inputs", inputs => match &*self.read(py, "compute_gradients")? {
             Engine::Double(network) => parameters_to_python(
                 py,
                 finish(run_released(py, &AtomicBool::new(false), || {
@@ -632,7 +719,7 @@ impl PyNetwork {
 
     /// Copies of (weights, biases) per layer, hidden layers first.
     fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match &*self.read(py) {
+        match &*self.read(py, "get_parameters")? {
             Engine::Double(network) => parameters_to_python(py, network.parameters()),
             Engine::Single(network) => parameters_to_python(py, network.parameters()),
         }
@@ -642,28 +729,29 @@ impl PyNetwork {
     fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "")?;
-        with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
+        with_engine!(&mut *self.write(py, "set_parameters")?, network => network.set_parameters(views))?;
         Ok(())
     }
 
     /// Takes `optimizer`'s learning rate or schedule for the next updates
     /// (the Python optimizer's `learning_rate` is settable); the rule and
     /// its state stay.
-    fn set_learning_rate(&self, py: Python<'_>, optimizer: PyRef<'_, PyOptimizer>) {
+    fn set_learning_rate(&self, py: Python<'_>, optimizer: PyRef<'_, PyOptimizer>) -> PyResult<()> {
         let rate = optimizer.inner.learning_rate.clone();
-        with_engine!(&mut *self.write(py), network => network.optimizer.learning_rate = rate);
+        with_engine!(&mut *self.write(py, "set_learning_rate")?, network => network.optimizer.learning_rate = rate);
+        Ok(())
     }
 
     /// (step, `{parameter: {slot: values}}`): the optimizer's named state.
     fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyDict>)> {
-        match &*self.read(py) {
+        match &*self.read(py, "get_optimizer_state")? {
             Engine::Double(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
             Engine::Single(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
         }
     }
 
     fn set_optimizer_state(&self, py: Python<'_>, step: u64, state: PyOptimizerState<'_>) -> PyResult<()> {
-        match &mut *self.write(py) {
+        match &mut *self.write(py, "set_optimizer_state")? {
             Engine::Double(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
             Engine::Single(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
         }
@@ -672,14 +760,14 @@ impl PyNetwork {
 
     /// Every trainable array's name (`dense_0.weights`, …), in order.
     #[getter]
-    fn parameter_names(&self, py: Python<'_>) -> Vec<String> {
-        with_engine!(&*self.read(py), network => network.parameter_names())
+    fn parameter_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(with_engine!(&*self.read(py, "parameter_names")?, network => network.parameter_names()))
     }
 
     /// Copies of every trainable array, by name.
     fn named_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let named = PyDict::new(py);
-        match &*self.read(py) {
+        match &*self.read(py, "named_parameters")? {
             Engine::Double(network) => {
                 for (name, values) in network.named_parameters() {
                     named.set_item(name, values.into_pyarray(py))?;
@@ -699,14 +787,53 @@ impl PyNetwork {
     fn apply_gradients(&self, py: Python<'_>, gradients: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = gradients.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "gradients")?;
-        let mut guard = self.write(py);
+        let mut guard = self.write(py, "apply_gradients")?;
         let engine = &mut *guard;
         finish(run_released(
             py,
             &AtomicBool::new(false),
             || with_engine!(engine, network => network.apply_gradients(views)),
         ))?
-        .map_err(|e| self.errors.to_py_err(e))
+        .map_err(PyErr::from)
+    }
+
+    /// Everything `save` writes that changes while training, read under one
+    /// lock so a file is never half one state and half the next: `step`,
+    /// `optimizer_state` (as `get_optimizer_state`), `parameters` (as
+    /// `named_parameters`), `rng` (`{which: (key, stream, word_pos)}`) and
+    /// `normalizer_state` (the given normalizer's `get_state`, or None).
+    #[pyo3(signature = (normalizer=None))]
+    fn snapshot<'py>(
+        &self,
+        py: Python<'py>,
+        normalizer: Option<PyRef<'py, PyNormalizer>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let guard = self.read(py, "snapshot")?;
+        let snapshot = PyDict::new(py);
+        let parameters = PyDict::new(py);
+        let rng = PyDict::new(py);
+        let (step, optimizer_state, streams) = with_engine!(&*guard, network => {
+            for (name, values) in network.named_parameters() {
+                parameters.set_item(name, values.into_pyarray(py))?;
+            }
+            let streams = [("shuffle", network.rng_state()), ("dropout", network.dropout_rng_state())];
+            (network.step, slots_to_python(py, network.optimizer_slots())?, streams)
+        });
+        for (which, state) in streams {
+            rng.set_item(
+                which,
+                (pyo3::types::PyBytes::new(py, &state.seed), state.stream, state.word_pos),
+            )?;
+        }
+        snapshot.set_item("step", step)?;
+        snapshot.set_item("optimizer_state", optimizer_state)?;
+        snapshot.set_item("parameters", parameters)?;
+        snapshot.set_item("rng", rng)?;
+        // Training replaces its normalizer's fit while it holds the engine.
+        let normalizer_state = normalizer.map(|n| n.state(py)).transpose()?;
+        snapshot.set_item("normalizer_state", normalizer_state)?;
+        drop(guard);
+        Ok(snapshot)
     }
 
     /// A random stream's position, `which` being "shuffle" (initialisation
@@ -718,7 +845,7 @@ impl PyNetwork {
         which: &str,
     ) -> PyResult<(Bound<'py, pyo3::types::PyBytes>, u64, u128)> {
         let dropout = dropout_stream(which)?;
-        let state = with_engine!(&*self.read(py), network => if dropout {
+        let state = with_engine!(&*self.read(py, "get_rng_state")?, network => if dropout {
             network.dropout_rng_state()
         } else {
             network.rng_state()
@@ -733,7 +860,7 @@ impl PyNetwork {
             .try_into()
             .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
         let state = RngState { seed, stream, word_pos };
-        with_engine!(&mut *self.write(py), network => if dropout {
+        with_engine!(&mut *self.write(py, "set_rng_state")?, network => if dropout {
             network.set_dropout_rng_state(state)
         } else {
             network.set_rng_state(state)
