@@ -12,7 +12,11 @@ pixels / 255 as (n, 28, 28) images, Flatten → 128 ReLU → Dropout(0.2) → 10
 Softmax, Adam(0.001, 0.9, 0.999), sparse (integer-label) cross-entropy,
 batch 32, 5 epochs. Each contender's time is end to end: one call that trains
 all 5 epochs (pynet's ``train``, Keras's ``fit``, the peers' loops), model
-construction and the /255 outside it; then its test accuracy. Repetition r
+construction and the /255 outside it; then its test accuracy. Each epoch's
+seconds come from a timer that only reads the clock: pynet's and Keras's
+epoch callbacks, the peers' loops. (With a callback pynet's ``train`` makes
+one engine call per epoch instead of one in all, with the same result: about
+3% more time in all, measured on 2026-12-03.) Repetition r
 uses seed r + 1, so three repetitions are seeds 1–3, as in issue 11.
 sklearn (no dropout) and per_example are not in that table.
 
@@ -110,6 +114,10 @@ QUICKSTART_HIDDEN = 128
 QUICKSTART_DROPOUT = 0.2
 QUICKSTART_EPOCHS = 5
 QUICKSTART_BATCH = 32
+# Issue 11's targets for that table, as quoted when it was added: pynet at
+# least this many times as fast as Keras, and a mean test accuracy over
+# seeds 1–3 of at least 97.6% (also tests/test_examples.py's).
+QUICKSTART_SPEEDUP_TARGET = 6.0
 ENVIRONMENT_VARIABLES = (
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",
@@ -224,6 +232,7 @@ class Trained:
     examples_timed: int
     predict: Callable[[], np.ndarray]  # raw test pixels → probabilities, timed by the caller
     untimed_seconds: float | None = None  # one-off set-up left out of ``seconds`` (Keras's tracing)
+    epoch_seconds: list[float] | None = None  # the home-page network: each epoch's seconds, within ``seconds``
 
 
 class Contender:
@@ -280,9 +289,23 @@ class Pynet(Contender):
         except ImportError as error:
             return f"cannot import pynet ({error})"
         try:
+            from pynet.callbacks import Callback
             from pynet.layers import DropoutLayer
         except ImportError:  # an older pynet: the home-page network is skipped
-            DropoutLayer = None
+            Callback, DropoutLayer = object, None
+
+        class EpochTimer(Callback):  # type: ignore[misc, valid-type]
+            """Each epoch's wall-clock seconds (only the epoch hooks)."""
+
+            def __init__(self) -> None:
+                self.seconds: list[float] = []
+                self.started = 0.0
+
+            def on_epoch_begin(self, epoch: int, network: Any) -> None:
+                self.started = time.perf_counter()
+
+            def on_epoch_end(self, record: Any, network: Any) -> None:
+                self.seconds.append(time.perf_counter() - self.started)
 
         def build(dtype: str, seed: int) -> Any:
             return NeuralNetwork(
@@ -309,6 +332,7 @@ class Pynet(Contender):
 
         self.build = build
         self.build_quickstart = build_quickstart
+        self.epoch_timer = EpochTimer
         if DropoutLayer is None:
             self.quickstart_dtypes = ()
         core = Path(pynet._core.__file__)
@@ -329,9 +353,14 @@ class Pynet(Contender):
     def train_quickstart(self, data: Data, dtype: str, seed: int, epochs: int, examples: int | None = None) -> Trained:
         network = self.build_quickstart(dtype, seed)
         images, labels = data.train_images[dtype][:examples], data.train_labels[:examples]
-        seconds = _timed(lambda: network.train(images, labels, epochs, QUICKSTART_BATCH, verbose=False))
+        # With a callback, train runs one engine call per epoch (the same
+        # parameters bit for bit); the timer only reads the clock.
+        timer = self.epoch_timer()
+        seconds = _timed(
+            lambda: network.train(images, labels, epochs, QUICKSTART_BATCH, verbose=False, callbacks=[timer])
+        )
         test = data.test_images[dtype]
-        return Trained(seconds, seconds, len(images), lambda: network.predict(test))
+        return Trained(seconds, seconds, len(images), lambda: network.predict(test), epoch_seconds=timer.seconds)
 
 
 class Numpy(Contender):
@@ -365,14 +394,23 @@ class Numpy(Contender):
         inputs = images.reshape(len(images), -1)
         targets = data.train_onehot_by_dtype[dtype][:examples]
         rng = np.random.default_rng(seed)
+        epoch_seconds: list[float] = []
 
         def train() -> None:
             for _ in range(epochs):
+                started = time.perf_counter()
                 model.train_epoch(inputs, targets, QUICKSTART_BATCH, rng)
+                epoch_seconds.append(time.perf_counter() - started)
 
         seconds = _timed(train)
         test = data.test_images[dtype]
-        return Trained(seconds, seconds, len(inputs), lambda: model.predict(test.reshape(len(test), -1)))
+        return Trained(
+            seconds,
+            seconds,
+            len(inputs),
+            lambda: model.predict(test.reshape(len(test), -1)),
+            epoch_seconds=epoch_seconds,
+        )
 
 
 class Sklearn(Contender):
@@ -431,9 +469,10 @@ class Torch(Contender):
         model = self.peer.Quickstart(dtype, seed)
         images = model.tensor(data.train_images[dtype][:examples])
         labels = model.tensor(data.train_labels[:examples])
-        seconds = _timed(lambda: model.train(images, labels, epochs, QUICKSTART_BATCH))
+        epoch_seconds: list[float] = []
+        seconds = _timed(lambda: epoch_seconds.extend(model.train(images, labels, epochs, QUICKSTART_BATCH)))
         test = data.test_images[dtype]
-        return Trained(seconds, seconds, len(images), lambda: model.predict(test))
+        return Trained(seconds, seconds, len(images), lambda: model.predict(test), epoch_seconds=epoch_seconds)
 
 
 class Keras(Contender):
@@ -467,9 +506,10 @@ class Keras(Contender):
     def train_quickstart(self, data: Data, dtype: str, seed: int, epochs: int, examples: int | None = None) -> Trained:
         model = self.peer.Quickstart(dtype, seed)
         images, labels = data.train_images[dtype][:examples], data.train_labels[:examples]
-        seconds = _timed(lambda: model.train(images, labels, epochs, QUICKSTART_BATCH))
+        epoch_seconds: list[float] = []
+        seconds = _timed(lambda: epoch_seconds.extend(model.train(images, labels, epochs, QUICKSTART_BATCH)))
         test = data.test_images[dtype]
-        return Trained(seconds, seconds, len(images), lambda: model.predict(test))
+        return Trained(seconds, seconds, len(images), lambda: model.predict(test), epoch_seconds=epoch_seconds)
 
 
 class PerExample(Contender):
@@ -519,6 +559,7 @@ class Record:
     superseded: bool = False  # disturbed and measured again: not in the summary
     untimed_seconds: float | None = None  # one-off set-up left out of ``seconds`` (Keras's tracing)
     seed: int | None = None
+    epoch_seconds: list[float] | None = None  # the home-page network: each of its epochs
 
 
 class Ceiling:
@@ -694,6 +735,7 @@ def run(args: argparse.Namespace, data: Data, contenders: list[Contender], log: 
             Record(
                 repetition, "quickstart", contender.name, dtype, QUICKSTART_BATCH, trained.seconds,
                 trained.measured_seconds, trained.examples_timed, score, seed=seed,
+                epoch_seconds=trained.epoch_seconds,
             )
         ]  # fmt: skip
 
@@ -1037,6 +1079,21 @@ def summarise_quickstart(records: list[Record]) -> dict[tuple[str, str, int | No
             and (r.contender, r.dtype, r.batch) == key
         }
         accuracies = list(by_seed.values())
+        # Each epoch's seconds, from the runs the time summary counts.
+        timed = _undisturbed_if_possible(
+            [
+                r
+                for r in records
+                if r.kind == "quickstart"
+                and not r.superseded
+                and r.error is None
+                and r.epoch_seconds
+                and (r.contender, r.dtype, r.batch) == key
+            ]
+        )
+        epochs = [seconds for r in timed for seconds in r.epoch_seconds or ()]
+        values["epoch_median"] = _median(epochs)
+        values["first_epoch_median"] = _median([r.epoch_seconds[0] for r in timed if r.epoch_seconds])
         values["accuracy_by_seed"] = dict(sorted(by_seed.items()))
         values["accuracy_mean"] = statistics.fmean(accuracies) if accuracies else None
         values["accuracy_min"] = min(accuracies) if accuracies else None
@@ -1061,12 +1118,13 @@ def report_quickstart(
         f" batch {QUICKSTART_BATCH}, end to end in one call; {args.repeats} repetitions ({seeds}), interleaved"
     )
     log(
-        f"  ÷pynet = contender's median / pynet's in the same dtype (above 1: pynet is faster);"
+        "  total = the whole call; s/epoch = median over every epoch of every repetition; 1st = median first epoch;"
+        " ÷pynet = contender's / pynet's in the same dtype (above 1: pynet is faster);"
         f" test acc = mean over the seeds on {m:,} test images (min–max)"
     )
     header = (
-        f"{'dtype':8} {'contender':12} {'median s':>9} {'min–max s':>15} {'÷pynet':>7} {'s/epoch':>8}"
-        f" {'test acc':>9} {'min–max acc':>15}"
+        f"{'dtype':8} {'contender':12} {'total s':>9} {'min–max s':>15} {'÷pynet':>7} {'s/epoch':>8} {'÷pynet':>7}"
+        f" {'1st s':>7} {'test acc':>9} {'min–max acc':>15}"
     )
     log(header)
     log("-" * len(header))
@@ -1081,6 +1139,9 @@ def report_quickstart(
                 log(f"{d:8} {name:12} failed in all {s['failures']} runs")
                 continue
             ratio = s["median"] / reference["median"] if reference and reference["n"] else float("nan")
+            epoch_ratio = (
+                s["epoch_median"] / reference["epoch_median"] if reference and reference["n"] else float("nan")
+            )
             acc = s["accuracy_mean"]
             mark = "!" if acc < threshold else " "
             if acc < threshold:
@@ -1090,14 +1151,15 @@ def report_quickstart(
                 notes += f"  ({s['disturbed']} disturbed)"
             log(
                 f"{d:8} {name:12} {s['median']:9.3f} {s['min']:7.3f}–{s['max']:<7.3f} {ratio:7.2f}"
-                f" {s['median'] / QUICKSTART_EPOCHS:8.3f} {acc:8.2%}{mark}"
+                f" {s['epoch_median']:8.3f} {epoch_ratio:7.2f} {s['first_epoch_median']:7.3f} {acc:8.2%}{mark}"
                 f" {s['accuracy_min']:6.2%}–{s['accuracy_max']:<6.2%}{notes}"
             )
         log("")
     if "keras" in names:
         log(
             "  keras: the home-page script as written (compile('adam', 'sparse_categorical_crossentropy',"
-            " ['accuracy'])); its time includes tracing the train function; its Adam's ε is 1e-7, the others' 1e-9."
+            " ['accuracy'])); its first epoch includes tracing the train function;"
+            " its Adam's ε is 1e-7, the others' 1e-9."
         )
     if "torch" in names:
         log(
@@ -1112,11 +1174,14 @@ def report_quickstart(
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
+    def speed(ratio: float) -> str:
+        return f"target ≥ {QUICKSTART_SPEEDUP_TARGET:g}×: {verdict(ratio >= QUICKSTART_SPEEDUP_TARGET)}"
+
     for d in args.dtypes:
         own, keras = quickstart.get(("pynet", d, QUICKSTART_BATCH)), quickstart.get(("keras", d, QUICKSTART_BATCH))
         if own and own["n"] and keras and keras["n"]:
             ratio = keras["median"] / own["median"]
-            lines.append(f"{d}: pynet trains {ratio:.1f}× as fast as keras (target ≥ 6×: {verdict(ratio >= 6)})")
+            lines.append(f"{d}: pynet trains {ratio:.1f}× as fast as keras ({speed(ratio)})")
     own, keras = (
         quickstart.get(("pynet", "float64", QUICKSTART_BATCH)),
         quickstart.get(("keras", "float32", QUICKSTART_BATCH)),
@@ -1126,7 +1191,7 @@ def report_quickstart(
         lines.append(
             f"as written: examples/tensorflow_quickstart.py (pynet float64) {ratio:.1f}× as fast as"
             " the home-page script"
-            f" (keras float32) (target ≥ 6×: {verdict(ratio >= 6)})"
+            f" (keras float32) ({speed(ratio)})"
         )
     for d in args.dtypes:
         own = quickstart.get(("pynet", d, QUICKSTART_BATCH))

@@ -44,7 +44,8 @@ it is, ``Flatten`` of (28, 28) images through ``Dense(128, "relu")``,
 ``Dropout(0.2)``, ``Dense(10, "softmax")``, ``compile(optimizer="adam",
 loss="sparse_categorical_crossentropy", metrics=["accuracy"])`` (Adam's
 defaults: ε = 1e-7 where pynet's is 1e-9) and one ``fit(epochs=5,
-batch_size=32, verbose=0)``, its tracing included.
+batch_size=32, verbose=0)``, its tracing included (in the first epoch), with
+a callback that only records when each epoch begins and ends.
 
 Predictions call the model on the whole test set (``model(x, training=False)``,
 what Keras recommends for inputs that fit in one batch); ``model.predict``
@@ -130,6 +131,10 @@ def version() -> str:
 def _start(dtype: Any, seed: int) -> Any:
     keras = _import()
     name = np.dtype(dtype).name
+    # A benchmark builds dozens of models in one process: drop the previous
+    # ones' global state (Keras's advice for models made in a loop). It keeps
+    # floatx, so that and the policy are set after it.
+    keras.backend.clear_session()
     # Both: the layers take the global dtype policy, which keeps the floatx it
     # was first made with; the losses and metrics take floatx.
     keras.config.set_floatx(name)
@@ -142,6 +147,25 @@ def _check_dtype(model: Any, dtype: Any) -> None:
     computed = {str(w.dtype) for w in model.weights}
     if computed != {np.dtype(dtype).name}:
         raise RuntimeError(f"Keras built a {np.dtype(dtype).name} model with {sorted(computed)} weights")
+
+
+def _epoch_timer() -> Any:
+    """A callback that records each epoch's wall-clock seconds in ``.seconds``
+    (its inherited per-batch hooks do nothing)."""
+
+    class EpochTimer(_keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+            self._started = 0.0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.seconds.append(time.perf_counter() - self._started)
+
+    return EpochTimer()
 
 
 def _predict(model: Any, inputs: np.ndarray) -> np.ndarray:
@@ -214,9 +238,12 @@ class Quickstart:
         self.model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         _check_dtype(self.model, dtype)
 
-    def train(self, images: np.ndarray, labels: np.ndarray, epochs: int, batch_size: int = 32) -> None:
-        """``images``: (n, 28, 28) pixels / 255; ``labels``: int64 classes."""
-        self.model.fit(images, labels, epochs=epochs, batch_size=batch_size, verbose=0)
+    def train(self, images: np.ndarray, labels: np.ndarray, epochs: int, batch_size: int = 32) -> list[float]:
+        """``images``: (n, 28, 28) pixels / 255; ``labels``: int64 classes.
+        Returns each epoch's seconds (the first includes tracing)."""
+        timer = _epoch_timer()
+        self.model.fit(images, labels, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[timer])
+        return timer.seconds
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return _predict(self.model, images)

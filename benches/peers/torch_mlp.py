@@ -18,6 +18,7 @@ Glorot-uniform weights and zero biases).
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -109,12 +110,15 @@ class Quickstart:
         """Shares memory with ``array`` (which must already have the dtype)."""
         return self.torch.from_numpy(array)
 
-    def train(self, images: Any, labels: Any, epochs: int, batch_size: int = 32) -> None:
-        """``images``: (n, 28, 28) tensor of pixels / 255; ``labels``: int64 classes."""
+    def train(self, images: Any, labels: Any, epochs: int, batch_size: int = 32) -> list[float]:
+        """``images``: (n, 28, 28) tensor of pixels / 255; ``labels``: int64
+        classes. Returns each epoch's seconds."""
         torch = self.torch
         functional = torch.nn.functional
         self.model.train()
+        seconds = []
         for _ in range(epochs):
+            started = time.perf_counter()
             order = torch.randperm(len(images), generator=self.generator)
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
@@ -122,6 +126,8 @@ class Quickstart:
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
+            seconds.append(time.perf_counter() - started)
+        return seconds
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         self.model.eval()
