@@ -24,6 +24,7 @@ impl From<Error> for PyErr {
             // Normally replaced by the component's own exception (see
             // `custom::CallbackErrors`); this is the fallback.
             Error::Callback { .. } => PyRuntimeError::new_err(error.to_string()),
+            Error::Threads { .. } => PyRuntimeError::new_err(error.to_string()),
         }
     }
 }
@@ -150,6 +151,8 @@ fn check_dropout_rate(rate: f64) -> PyResult<f64> {
 #[pyo3(name = "_core")]
 fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(check_dropout_rate, module)?)?;
+    module.add_function(wrap_pyfunction!(threads::get_num_threads, module)?)?;
+    module.add_function(wrap_pyfunction!(threads::set_num_threads, module)?)?;
     module.add_class::<components::PyActivation>()?;
     module.add_class::<components::PyCost>()?;
     module.add_class::<components::PyRegularizer>()?;

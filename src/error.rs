@@ -20,6 +20,8 @@ pub enum Error {
     DivergedOnValidation { epoch: usize, batch: usize },
     /// A user's custom component failed; the binding holds its exception.
     Callback { component: String },
+    /// The operating system refused to start the thread pool's threads.
+    Threads { threads: usize, problem: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -55,6 +57,11 @@ impl fmt::Display for Error {
                  the parameters (finite) are those after that batch: try a smaller learning_rate"
             ),
             Error::Callback { component } => write!(f, "the custom {component} raised an exception"),
+            Error::Threads { threads, problem } => write!(
+                f,
+                "could not start pynet's {threads} worker threads ({problem}); try a smaller \
+                 pynet.set_num_threads(n)"
+            ),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
 use super::custom::{CallbackErrors, Resolver};
-use super::threads::run_released;
+use super::threads::{in_pool, run_released};
 use super::{as_matrix, as_targets};
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
@@ -297,7 +297,8 @@ fn dropout_stream(which: &str) -> Result<bool, Error> {
 
 /// The result of work that cannot stop early: a Ctrl-C that arrived
 /// meanwhile is raised now that it is done.
-fn finish<R>((result, interrupt): (R, Option<PyErr>)) -> PyResult<R> {
+fn finish<R>(outcome: PyResult<(R, Option<PyErr>)>) -> PyResult<R> {
+    let (result, interrupt) = outcome?;
     match interrupt {
         Some(error) => Err(error),
         None => Ok(result),
@@ -530,7 +531,7 @@ impl PyNetwork {
                 });
                 let mut observer = |event| bridge.observe(event);
                 Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
-            });
+            })?;
             // A failed check leaves everything untouched, the normalizer included.
             let training = outcome.map_err(|e| self.errors.to_py_err(e))?;
             // The new fit belongs to the parameters once one update used it; a run
@@ -642,7 +643,11 @@ impl PyNetwork {
     fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "")?;
-        with_engine!(&mut *self.write(py), network => network.set_parameters(views))?;
+        let elements = views.iter().map(|(w, b)| w.len().max(b.len())).max().unwrap_or(0);
+        let mut guard = self.write(py);
+        let engine = &mut *guard;
+        // Large arrays are checked in parallel: in pynet's pool.
+        in_pool(py, elements, || with_engine!(engine, network => network.set_parameters(views)))??;
         Ok(())
     }
 
