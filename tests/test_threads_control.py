@@ -535,3 +535,48 @@ def test_fork_while_other_threads_use_and_replace_the_pool():
         for worker in workers:
             worker.join(timeout=60)
     assert not errors, errors
+
+
+@needs_fork
+@fork_warning
+def test_a_network_in_use_at_the_fork_raises_in_the_child_instead_of_hanging():
+    """A network another thread was training when the process forked is
+    locked for good in the child (the thread holding its lock does not exist
+    there): the child's calls on it raise RuntimeError; other networks work."""
+    x, y = data(7, m=4096)
+    busy = classifier(7, hidden=(128,))
+    busy.train(x[:256], y[:256], 1, 256, verbose=False)
+    started = threading.Event()
+
+    def train_long():
+        started.set()
+        busy.train(x, y, 40, 64, verbose=False)  # one engine call of a few seconds
+
+    trainer = threading.Thread(target=train_long, daemon=True)
+    trainer.start()
+    started.wait()
+    time.sleep(0.3)
+    small_x, small_y = data(8, m=256, n_in=8, n_out=3)
+
+    def child():
+        outcome = []
+        try:
+            busy.predict(x[:4])
+            outcome.append("predict worked")
+        except RuntimeError as error:
+            outcome.append(str(error))
+        network = classifier(8, n_in=8, hidden=(16,), n_out=3)
+        network.train(small_x, small_y, 1, 64, verbose=False)
+        outcome.append(str(network.predict(small_x).shape))
+        return "\n".join(outcome).encode()
+
+    try:
+        still_training = trainer.is_alive()
+        message, shape = fork_and_collect(child).decode().split("\n")
+    finally:
+        trainer.join(timeout=120)
+    assert still_training, "training ended before the fork: make it longer"
+    assert message.startswith("this network was in use by another thread when the process forked"), message
+    assert shape == "(256, 3)"
+    # In the parent the network is fine.
+    assert np.all(np.isfinite(busy.predict(x[:4])))

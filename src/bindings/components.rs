@@ -636,7 +636,9 @@ impl PyErrorMetric {
         targets: PyReadonlyArrayDyn<'_, f64>,
     ) -> PyResult<f64> {
         let (predictions, targets) = (predictions.as_array(), targets.as_array());
-        Ok(in_pool(py, predictions.len().max(targets.len()), || self.checked_compute(&predictions, &targets))??)
+        Ok(in_pool(py, predictions.len().max(targets.len()), || {
+            self.checked_compute(&predictions, &targets)
+        })??)
     }
 }
 

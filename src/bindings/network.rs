@@ -14,10 +14,11 @@ use crate::network::{
 use crate::real::{Input, Real};
 use ndarray::{ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArrayDyn};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,10 @@ macro_rules! with_engine {
         }
     };
 }
+
+/// `PyNetwork::process` while a thread checks a network inherited across a
+/// fork (no process has id 0).
+const CHECKING: u32 = 0;
 
 /// How long a call waits before trying again for a network another thread is using.
 const LOCK_RETRY: Duration = Duration::from_micros(200);
@@ -199,6 +204,11 @@ pub struct PyNetwork {
     /// Threads waiting for exclusive access; new readers hold back while
     /// any wait, so a stream of predictions cannot starve training.
     writers_waiting: AtomicUsize,
+    /// The process this network was last checked in (see `check_process`).
+    process: AtomicU32,
+    /// In a forked child: another thread of the parent was using the
+    /// network at the moment of the fork, so its lock stays taken for good.
+    held_across_fork: AtomicBool,
     seed: u64,
     initializer: Initializer,
     errors: Arc<CallbackErrors>,
@@ -317,15 +327,54 @@ impl PyNetwork {
         })
     }
 
+    /// In a child made by `fork`, the first call on a network inherited from
+    /// the parent checks that no thread of the parent was using it at the
+    /// moment of the fork. Such a thread does not exist in the child, so
+    /// the lock it held would never be released (and the network could be
+    /// half-updated): calls would wait for ever. They raise instead.
+    ///
+    /// The check runs with the GIL held from start to end, so no other
+    /// thread of this process can take the lock meanwhile: a lock found
+    /// taken was taken in the parent.
+    fn check_process(&self) -> PyResult<()> {
+        let here = std::process::id();
+        let last = self.process.load(Ordering::Acquire);
+        if last != here
+            && last != CHECKING
+            && self
+                .process
+                .compare_exchange(last, CHECKING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            let taken = matches!(self.engine.try_write(), Err(TryLockError::WouldBlock));
+            self.held_across_fork.store(taken, Ordering::Release);
+            // Parent threads that were waiting for the lock are gone too.
+            self.writers_waiting.store(0, Ordering::Release);
+            self.process.store(here, Ordering::Release);
+        }
+        while self.process.load(Ordering::Acquire) == CHECKING {
+            std::thread::yield_now();
+        }
+        if self.held_across_fork.load(Ordering::Acquire) {
+            return Err(PyRuntimeError::new_err(
+                "this network was in use by another thread when the process forked (os.fork() or \
+                 multiprocessing's \"fork\" start method), so it cannot be used in the child: build or load \
+                 it after the fork, or fork while no other thread uses it",
+            ));
+        }
+        Ok(())
+    }
+
     /// Shared access to the engine, waiting (GIL released) while another
     /// thread trains. A panic in an earlier call (an engine bug) does not
     /// lock the network for good.
-    fn read(&self, py: Python<'_>) -> RwLockReadGuard<'_, Engine> {
+    fn read(&self, py: Python<'_>) -> PyResult<RwLockReadGuard<'_, Engine>> {
+        self.check_process()?;
         loop {
             if self.writers_waiting.load(Ordering::Acquire) == 0 {
                 match self.engine.try_read() {
-                    Ok(guard) => return guard,
-                    Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                    Ok(guard) => return Ok(guard),
+                    Err(TryLockError::Poisoned(poisoned)) => return Ok(poisoned.into_inner()),
                     Err(TryLockError::WouldBlock) => {}
                 }
             }
@@ -335,7 +384,8 @@ impl PyNetwork {
 
     /// Exclusive access to the engine, waiting (GIL released) for running
     /// predictions and trainings to finish.
-    fn write(&self, py: Python<'_>) -> RwLockWriteGuard<'_, Engine> {
+    fn write(&self, py: Python<'_>) -> PyResult<RwLockWriteGuard<'_, Engine>> {
+        self.check_process()?;
         self.writers_waiting.fetch_add(1, Ordering::AcqRel);
         let guard = loop {
             match self.engine.try_write() {
@@ -345,7 +395,7 @@ impl PyNetwork {
             }
         };
         self.writers_waiting.fetch_sub(1, Ordering::AcqRel);
-        guard
+        Ok(guard)
     }
 
     fn resolver(&self) -> Resolver {
@@ -411,6 +461,8 @@ impl PyNetwork {
         Ok(PyNetwork {
             engine: RwLock::new(engine),
             writers_waiting: AtomicUsize::new(0),
+            process: AtomicU32::new(std::process::id()),
+            held_across_fork: AtomicBool::new(false),
             seed,
             initializer,
             errors,
@@ -418,11 +470,11 @@ impl PyNetwork {
     }
 
     #[getter]
-    fn dtype(&self, py: Python<'_>) -> &'static str {
-        match *self.read(py) {
+    fn dtype(&self, py: Python<'_>) -> PyResult<&'static str> {
+        Ok(match *self.read(py)? {
             Engine::Double(_) => "float64",
             Engine::Single(_) => "float32",
-        }
+        })
     }
 
     #[getter]
@@ -437,8 +489,8 @@ impl PyNetwork {
 
     /// Optimizer updates applied so far.
     #[getter]
-    fn step(&self, py: Python<'_>) -> u64 {
-        with_engine!(&*self.read(py), network => network.step)
+    fn step(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(with_engine!(&*self.read(py)?, network => network.step))
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
@@ -487,7 +539,7 @@ impl PyNetwork {
                 Some((x, y)) => Some((as_matrix(x, "validation_data")?, as_targets(y, "validation_data")?)),
                 None => None,
             };
-            let mut guard = self.write(py);
+            let mut guard = self.write(py)?;
             let engine = &mut *guard;
             let step_before = with_engine!(&*engine, network => network.step);
             let (outcome, interrupt) = run_released(py, &stop, || {
@@ -564,7 +616,7 @@ impl PyNetwork {
     ) -> PyResult<Bound<'py, PyAny>> {
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
-        with_input!(&inputs, "inputs", inputs => Ok(match &*self.read(py) {
+        with_input!(&inputs, "inputs", inputs => Ok(match &*self.read(py)? {
             Engine::Double(network) => finish(run_released(py, &AtomicBool::new(false), || {
                 network.predict(inputs, normalizer.as_ref())
             }))?
@@ -591,7 +643,7 @@ impl PyNetwork {
         let targets = targets.as_array();
         let targets = as_targets(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
-        let guard = self.read(py);
+        let guard = self.read(py)?;
         let engine = &*guard;
         with_input!(&inputs, "inputs", inputs => finish(run_released(
             py,
@@ -613,7 +665,7 @@ impl PyNetwork {
         let targets = as_targets(&targets, "targets")?;
         let normalizer = normalizer.map(|n| n.inner.clone());
         let convert = |e| self.errors.to_py_err(e);
-        with_input!(&inputs, "inputs", inputs => match &*self.read(py) {
+        with_input!(&inputs, "inputs", inputs => match &*self.read(py)? {
             Engine::Double(network) => parameters_to_python(
                 py,
                 finish(run_released(py, &AtomicBool::new(false), || {
@@ -633,7 +685,7 @@ impl PyNetwork {
 
     /// Copies of (weights, biases) per layer, hidden layers first.
     fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match &*self.read(py) {
+        match &*self.read(py)? {
             Engine::Double(network) => parameters_to_python(py, network.parameters()),
             Engine::Single(network) => parameters_to_python(py, network.parameters()),
         }
@@ -644,31 +696,36 @@ impl PyNetwork {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "")?;
         let elements = views.iter().map(|(w, b)| w.len().max(b.len())).max().unwrap_or(0);
-        let mut guard = self.write(py);
+        let mut guard = self.write(py)?;
         let engine = &mut *guard;
         // Large arrays are checked in parallel: in pynet's pool.
-        in_pool(py, elements, || with_engine!(engine, network => network.set_parameters(views)))??;
+        in_pool(
+            py,
+            elements,
+            || with_engine!(engine, network => network.set_parameters(views)),
+        )??;
         Ok(())
     }
 
     /// Takes `optimizer`'s learning rate or schedule for the next updates
     /// (the Python optimizer's `learning_rate` is settable); the rule and
     /// its state stay.
-    fn set_learning_rate(&self, py: Python<'_>, optimizer: PyRef<'_, PyOptimizer>) {
+    fn set_learning_rate(&self, py: Python<'_>, optimizer: PyRef<'_, PyOptimizer>) -> PyResult<()> {
         let rate = optimizer.inner.learning_rate.clone();
-        with_engine!(&mut *self.write(py), network => network.optimizer.learning_rate = rate);
+        with_engine!(&mut *self.write(py)?, network => network.optimizer.learning_rate = rate);
+        Ok(())
     }
 
     /// (step, `{parameter: {slot: values}}`): the optimizer's named state.
     fn get_optimizer_state<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyDict>)> {
-        match &*self.read(py) {
+        match &*self.read(py)? {
             Engine::Double(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
             Engine::Single(network) => Ok((network.step, slots_to_python(py, network.optimizer_slots())?)),
         }
     }
 
     fn set_optimizer_state(&self, py: Python<'_>, step: u64, state: PyOptimizerState<'_>) -> PyResult<()> {
-        match &mut *self.write(py) {
+        match &mut *self.write(py)? {
             Engine::Double(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
             Engine::Single(network) => network.set_optimizer_slots(step, slots_from_python(&state)?)?,
         }
@@ -677,14 +734,14 @@ impl PyNetwork {
 
     /// Every trainable array's name (`dense_0.weights`, …), in order.
     #[getter]
-    fn parameter_names(&self, py: Python<'_>) -> Vec<String> {
-        with_engine!(&*self.read(py), network => network.parameter_names())
+    fn parameter_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(with_engine!(&*self.read(py)?, network => network.parameter_names()))
     }
 
     /// Copies of every trainable array, by name.
     fn named_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let named = PyDict::new(py);
-        match &*self.read(py) {
+        match &*self.read(py)? {
             Engine::Double(network) => {
                 for (name, values) in network.named_parameters() {
                     named.set_item(name, values.into_pyarray(py))?;
@@ -704,7 +761,7 @@ impl PyNetwork {
     fn apply_gradients(&self, py: Python<'_>, gradients: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = gradients.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "gradients")?;
-        let mut guard = self.write(py);
+        let mut guard = self.write(py)?;
         let engine = &mut *guard;
         finish(run_released(
             py,
@@ -723,7 +780,7 @@ impl PyNetwork {
         which: &str,
     ) -> PyResult<(Bound<'py, pyo3::types::PyBytes>, u64, u128)> {
         let dropout = dropout_stream(which)?;
-        let state = with_engine!(&*self.read(py), network => if dropout {
+        let state = with_engine!(&*self.read(py)?, network => if dropout {
             network.dropout_rng_state()
         } else {
             network.rng_state()
@@ -738,7 +795,7 @@ impl PyNetwork {
             .try_into()
             .map_err(|_| Error::value("rng_state", format!("expected a 32-byte key, got {} bytes", key.len())))?;
         let state = RngState { seed, stream, word_pos };
-        with_engine!(&mut *self.write(py), network => if dropout {
+        with_engine!(&mut *self.write(py)?, network => if dropout {
             network.set_dropout_rng_state(state)
         } else {
             network.set_rng_state(state)
