@@ -12,7 +12,7 @@
 //! a positive integer is ignored (as rayon and OpenMP runtimes do), never
 //! an error: a stray `OMP_NUM_THREADS=0` must not break `import pynet`.
 //!
-//! Fork safety: the pool lives in a [`Generation`] that records the process
+//! Fork safety: the pool lives in a `Generation` that records the process
 //! id it was created in. A call that finds another process id (a forked
 //! child) makes a new generation instead of touching the old one, which is
 //! leaked on purpose: its threads do not exist in the child and its lock may
