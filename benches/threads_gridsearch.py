@@ -143,6 +143,7 @@ def main() -> None:
     ]
     medians = {}
     scores = set()
+    width = max(len(label) for label, _, _ in cases)
     for label, n_jobs, rayon_threads in cases:
         outcome = case(n_jobs, rayon_threads, args.repeats)
         times, cpu = outcome["times"], outcome["cpu"]
@@ -152,7 +153,7 @@ def main() -> None:
         threads = outcome["threads"] if n_jobs > 1 else [threads_here]
         runs = ", ".join(f"{t:.2f}" for t in times)
         print(
-            f"  {label:<44} {medians[label]:6.2f} s wall, {statistics.median(cpu):6.2f} s CPU  "
+            f"  {label:<{width}} {medians[label]:6.2f} s wall, {statistics.median(cpu):6.2f} s CPU  "
             f"(runs {runs}; pynet threads per process: {threads})"
         )
     baseline = medians["n_jobs=1"]
