@@ -26,6 +26,7 @@ impl From<Error> for PyErr {
                 Some(original) => Python::attach(|py| original.clone_ref(py)),
                 None => PyRuntimeError::new_err(error.to_string()),
             },
+            Error::Threads { .. } => PyRuntimeError::new_err(error.to_string()),
         }
     }
 }
@@ -152,6 +153,8 @@ fn check_dropout_rate(rate: f64) -> PyResult<f64> {
 #[pyo3(name = "_core")]
 fn core_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(check_dropout_rate, module)?)?;
+    module.add_function(wrap_pyfunction!(threads::get_num_threads, module)?)?;
+    module.add_function(wrap_pyfunction!(threads::set_num_threads, module)?)?;
     module.add_class::<components::PyActivation>()?;
     module.add_class::<components::PyCost>()?;
     module.add_class::<components::PyRegularizer>()?;

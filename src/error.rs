@@ -24,6 +24,8 @@ pub enum Error {
     /// (a Python exception, which only the binding can read) back to the
     /// call that ran it, so concurrent calls each get their own.
     Callback { component: String, raised: Raised },
+    /// The operating system refused to start the thread pool's threads.
+    Threads { threads: usize, problem: String },
 }
 
 /// What a custom component raised, opaque to the engine.
@@ -76,6 +78,11 @@ impl fmt::Display for Error {
                  the parameters (finite) are those after that batch: try a smaller learning_rate"
             ),
             Error::Callback { component, .. } => write!(f, "the custom {component} raised an exception"),
+            Error::Threads { threads, problem } => write!(
+                f,
+                "could not start pynet's {threads} worker threads ({problem}); try a smaller \
+                 pynet.set_num_threads(n)"
+            ),
         }
     }
 }

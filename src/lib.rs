@@ -20,6 +20,7 @@ pub mod real;
 pub mod regularizers;
 pub mod schedules;
 pub mod targets;
+pub mod thread_pool;
 
 pub use activations::Activation;
 pub use costs::Cost;

@@ -805,12 +805,15 @@ pub fn check_representable<T: Real>(values: ArrayView2<f64>, argument: &str) -> 
     ))
 }
 
+/// Whether `predicate` holds for every value; large contiguous arrays are
+/// scanned in parallel. Small ones stay on the calling thread: the binding
+/// runs work below `PARALLEL_MIN_ELEMENTS` there, outside pynet's pool.
 fn all_values<I: Input>(values: ArrayView2<I>, predicate: impl Fn(f64) -> bool + Sync) -> bool {
     match values.as_slice_memory_order() {
-        Some(slice) => slice
+        Some(slice) if slice.len() >= crate::parallel::PARALLEL_MIN_ELEMENTS => slice
             .par_chunks(1 << 14)
             .all(|chunk| chunk.iter().all(|&v| predicate(v.to_f64()))),
-        None => values.iter().all(|&v| predicate(v.to_f64())),
+        _ => values.iter().all(|&v| predicate(v.to_f64())),
     }
 }
 

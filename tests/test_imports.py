@@ -9,7 +9,7 @@ import numpy.typing
 import pytest
 
 PUBLIC_NAMES = {
-    "pynet": ["NeuralNetwork"],
+    "pynet": ["NeuralNetwork", "get_num_threads", "set_num_threads"],
     "pynet.typing": ["Float64", "Int64", "NDArray", "Float32"],
     "pynet.activation_funcs": [
         "ActivationFunc",

@@ -11,8 +11,11 @@ The constructor only stores its arguments; the network is built by ``fit``
 pickles through pynet's own file format (``NeuralNetwork.__reduce__``).
 
 Not supported yet: ``sample_weight`` in ``fit`` and ``class_weight`` other
-than ``None`` (both need per-example weights in the engine), and a thread
-limit for ``n_jobs > 1`` in ``GridSearchCV``/``cross_val_score``.
+than ``None`` (both need per-example weights in the engine).
+
+With ``n_jobs=k`` in ``GridSearchCV``/``cross_val_score`` each of joblib's k
+workers gets ``OMP_NUM_THREADS`` = cores // k, which pynet's engine follows,
+so the workers share the cores (see the Threads page of the docs).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 //! The built-in components as native classes: each wraps the engine's
 //! value and exposes the per-object methods the Python layer delegates to.
 
+use super::threads::in_pool;
 use super::{as_batch, batch_to_python, same_shape};
 use crate::activations::Activation;
 use crate::costs::Cost;
@@ -65,9 +66,12 @@ impl PyActivation {
     /// f(v) for a vector, or row by row for a batch.
     fn compute<'py>(&self, py: Python<'py>, v: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = v.as_array();
-        let (batch, was_vector) = as_batch(&values, "v")?;
-        let mut out = Array2::zeros(batch.dim());
-        self.inner.activate(batch, out.view_mut())?;
+        let (out, was_vector) = in_pool(py, values.len(), || {
+            let (batch, was_vector) = as_batch(&values, "v")?;
+            let mut out = Array2::zeros(batch.dim());
+            self.inner.activate(batch, out.view_mut())?;
+            Ok::<_, Error>((out, was_vector))
+        })??;
         Ok(batch_to_python(py, out, was_vector))
     }
 
@@ -78,19 +82,20 @@ impl PyActivation {
         v: PyReadonlyArrayDyn<'py, f64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = v.as_array();
-        let (batch, was_vector) = as_batch(&values, "v")?;
-        let (rows, width) = batch.dim();
-        if rows.saturating_mul(width).saturating_mul(width) > MAX_JACOBIAN_VALUES {
-            return Err(Error::value(
-                "v",
-                format!(
-                    "the Jacobians of a ({rows}, {width}) batch would hold {rows}·{width}² values, \
-                     more than {MAX_JACOBIAN_VALUES}; pass fewer or shorter rows"
-                ),
-            )
-            .into());
-        }
-        let jacobians = self.inner.jacobians(batch);
+        let (jacobians, was_vector) = in_pool(py, values.len(), || {
+            let (batch, was_vector) = as_batch(&values, "v")?;
+            let (rows, width) = batch.dim();
+            if rows.saturating_mul(width).saturating_mul(width) > MAX_JACOBIAN_VALUES {
+                return Err(Error::value(
+                    "v",
+                    format!(
+                        "the Jacobians of a ({rows}, {width}) batch would hold {rows}·{width}² values, \
+                         more than {MAX_JACOBIAN_VALUES}; pass fewer or shorter rows"
+                    ),
+                ));
+            }
+            Ok((self.inner.jacobians(batch), was_vector))
+        })??;
         let out = if was_vector {
             jacobians.index_axis_move(Axis(0), 0).into_dyn()
         } else {
@@ -137,14 +142,16 @@ impl PyCost {
     }
 
     /// The cost of one example, or the mean cost per example of a batch.
-    fn compute(&self, p: PyReadonlyArrayDyn<'_, f64>, t: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
+    fn compute(&self, py: Python<'_>, p: PyReadonlyArrayDyn<'_, f64>, t: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
         let (predictions, targets) = (p.as_array(), t.as_array());
-        let (p, t) = self.checked(&predictions, &targets)?;
-        Ok(finite_result(
-            self.inner.mean(p, t)?,
-            "t",
-            "the cost overflows float64: p and t lie too far apart",
-        )?)
+        Ok(in_pool(py, predictions.len().max(targets.len()), || {
+            let (p, t) = self.checked(&predictions, &targets)?;
+            finite_result(
+                self.inner.mean(p, t)?,
+                "t",
+                "the cost overflows float64: p and t lie too far apart",
+            )
+        })??)
     }
 
     /// ∂C/∂p for each example (not averaged over a batch).
@@ -155,14 +162,17 @@ impl PyCost {
         t: PyReadonlyArrayDyn<'py, f64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let (predictions, targets) = (p.as_array(), t.as_array());
-        let (p, t) = self.checked(&predictions, &targets)?;
-        let mut out = Array2::zeros(p.dim());
-        self.inner.gradient(p, t, 1.0, out.view_mut())?;
-        finite_results(
-            out.iter(),
-            "t",
-            "the derivative overflows float64: p and t lie too far apart",
-        )?;
+        let out = in_pool(py, predictions.len().max(targets.len()), || {
+            let (p, t) = self.checked(&predictions, &targets)?;
+            let mut out = Array2::zeros(p.dim());
+            self.inner.gradient(p, t, 1.0, out.view_mut())?;
+            finite_results(
+                out.iter(),
+                "t",
+                "the derivative overflows float64: p and t lie too far apart",
+            )?;
+            Ok::<_, Error>(out)
+        })??;
         Ok(batch_to_python(py, out, predictions.ndim() == 1))
     }
 }
@@ -510,9 +520,8 @@ impl PyNormalizer {
     /// Learns the statistics of `x`; a 1-D `x` is one feature.
     fn fit(&self, py: Python<'_>, x: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
         let values = x.as_array();
-        let columns = as_columns(&values)?;
         let mut fitted = self.current();
-        py.detach(|| fitted.fit(columns.view()))?;
+        in_pool(py, values.len(), || fitted.fit(as_columns(&values)?))??;
         self.replace(fitted);
         Ok(())
     }
@@ -578,9 +587,8 @@ impl PyNormalizer {
         x: PyReadonlyArrayDyn<'py, f64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
-        let columns = as_columns(&values)?;
         let normalizer = self.current();
-        let out = py.detach(|| normalizer.transform(columns.view()))?;
+        let out = in_pool(py, values.len(), || normalizer.transform(as_columns(&values)?))??;
         Ok(out
             .into_shape_with_order(values.raw_dim())
             .map_err(|e| Error::value("X", e.to_string()))?
@@ -589,9 +597,8 @@ impl PyNormalizer {
 
     fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
-        let columns = as_columns(&values)?;
         let normalizer = self.current();
-        let out = py.detach(|| normalizer.undo(columns.view()))?;
+        let out = in_pool(py, values.len(), || normalizer.undo(as_columns(&values)?))??;
         Ok(out
             .into_shape_with_order(values.raw_dim())
             .map_err(|e| Error::value("X", e.to_string()))?
@@ -645,8 +652,21 @@ impl PyErrorMetric {
         self.inner.name()
     }
 
-    fn compute(&self, predictions: PyReadonlyArrayDyn<'_, f64>, targets: PyReadonlyArrayDyn<'_, f64>) -> PyResult<f64> {
+    fn compute(
+        &self,
+        py: Python<'_>,
+        predictions: PyReadonlyArrayDyn<'_, f64>,
+        targets: PyReadonlyArrayDyn<'_, f64>,
+    ) -> PyResult<f64> {
         let (predictions, targets) = (predictions.as_array(), targets.as_array());
+        Ok(in_pool(py, predictions.len().max(targets.len()), || {
+            self.checked_compute(&predictions, &targets)
+        })??)
+    }
+}
+
+impl PyErrorMetric {
+    fn checked_compute(&self, predictions: &ArrayViewD<'_, f64>, targets: &ArrayViewD<'_, f64>) -> Result<f64, Error> {
         if let (2, 1, ErrorMetric::PercentCorrect) = (predictions.ndim(), targets.ndim(), &self.inner) {
             // Class indices against a batch of predictions: their one-hot
             // rows are no larger than the predictions themselves.
@@ -654,7 +674,7 @@ impl PyErrorMetric {
                 .view()
                 .into_dimensionality::<Ix1>()
                 .map_err(|e| Error::value("targets", e.to_string()))?;
-            let (p, _) = as_batch(&predictions, "predictions")?;
+            let (p, _) = as_batch(predictions, "predictions")?;
             if labels.len() != p.nrows() {
                 return Err(Error::value(
                     "targets",
@@ -663,21 +683,20 @@ impl PyErrorMetric {
                         p.nrows(),
                         labels.len()
                     ),
-                )
-                .into());
+                ));
             }
             check_classes(labels, p.ncols(), "targets")?;
             let one_hot = one_hot(labels, p.ncols());
-            return Ok(self.inner.compute(p, one_hot.view())?);
+            return self.inner.compute(p, one_hot.view());
         }
-        same_shape(&predictions, &targets, "predictions", "targets")?;
-        let (p, _) = as_batch(&predictions, "predictions")?;
-        let (t, _) = as_batch(&targets, "targets")?;
-        Ok(finite_result(
+        same_shape(predictions, targets, "predictions", "targets")?;
+        let (p, _) = as_batch(predictions, "predictions")?;
+        let (t, _) = as_batch(targets, "targets")?;
+        finite_result(
             self.inner.compute(p, t)?,
             "targets",
             "the error overflows float64: the targets are too close to 0 for these predictions",
-        )?)
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::components::{PyEarlyStopping, PyNormalizer, PyOptimizer};
 use super::custom::{NetworkComponents, Resolver};
-use super::threads::run_released;
+use super::threads::{in_pool, run_released};
 use super::{as_matrix, as_targets};
 use crate::error::{require_positive, Error};
 use crate::init::Initializer;
@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3::PyTraverseError;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,10 @@ macro_rules! with_engine {
         }
     };
 }
+
+/// `PyNetwork::process` while a thread checks a network inherited across a
+/// fork (no process has id 0).
+const CHECKING: u32 = 0;
 
 /// How long a call waits before trying again for a network another thread is using.
 const LOCK_RETRY: Duration = Duration::from_micros(200);
@@ -240,6 +244,11 @@ pub struct PyNetwork {
     writers_waiting: AtomicUsize,
     /// Set while a thread holds `engine` exclusively.
     exclusive: AtomicBool,
+    /// The process this network was last checked in (see `check_process`).
+    process: AtomicU32,
+    /// In a forked child: another thread of the parent was using the
+    /// network at the moment of the fork, so its lock stays taken for good.
+    held_across_fork: AtomicBool,
     dtype: &'static str,
     seed: u64,
     initializer: Initializer,
@@ -340,7 +349,8 @@ fn dropout_stream(which: &str) -> Result<bool, Error> {
 
 /// The result of work that cannot stop early: a Ctrl-C that arrived
 /// meanwhile is raised now that it is done.
-fn finish<R>((result, interrupt): (R, Option<PyErr>)) -> PyResult<R> {
+fn finish<R>(outcome: PyResult<(R, Option<PyErr>)>) -> PyResult<R> {
+    let (result, interrupt) = outcome?;
     match interrupt {
         Some(error) => Err(error),
         None => Ok(result),
@@ -359,11 +369,50 @@ impl PyNetwork {
         })
     }
 
+    /// In a child made by `fork`, the first call on a network inherited from
+    /// the parent checks that no thread of the parent was using it at the
+    /// moment of the fork. Such a thread does not exist in the child, so
+    /// the lock it held would never be released (and the network could be
+    /// half-updated): calls would wait for ever. They raise instead.
+    ///
+    /// The check runs with the GIL held from start to end, so no other
+    /// thread of this process can take the lock meanwhile: a lock found
+    /// taken was taken in the parent.
+    fn check_process(&self) -> PyResult<()> {
+        let here = std::process::id();
+        let last = self.process.load(Ordering::Acquire);
+        if last != here
+            && last != CHECKING
+            && self
+                .process
+                .compare_exchange(last, CHECKING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            let taken = matches!(self.engine.try_write(), Err(TryLockError::WouldBlock));
+            self.held_across_fork.store(taken, Ordering::Release);
+            // Parent threads that were waiting for the lock are gone too.
+            self.writers_waiting.store(0, Ordering::Release);
+            self.process.store(here, Ordering::Release);
+        }
+        while self.process.load(Ordering::Acquire) == CHECKING {
+            std::thread::yield_now();
+        }
+        if self.held_across_fork.load(Ordering::Acquire) {
+            return Err(PyRuntimeError::new_err(
+                "this network was in use by another thread when the process forked (os.fork() or \
+                 multiprocessing's \"fork\" start method), so it cannot be used in the child: build or load \
+                 it after the fork, or fork while no other thread uses it",
+            ));
+        }
+        Ok(())
+    }
+
     /// Shared access to the engine, waiting (GIL released) while another
     /// thread trains; Ctrl-C while waiting raises KeyboardInterrupt. A
     /// panic in an earlier call (an engine bug) does not lock the network
     /// for good. `method` names the call in errors.
     fn read(&self, py: Python<'_>, method: &str) -> PyResult<RwLockReadGuard<'_, Engine>> {
+        self.check_process()?;
         let reentrant = self.components.runs_on_this_thread();
         if reentrant && self.exclusive.load(Ordering::Acquire) {
             return Err(self.reentrant_error(method));
@@ -388,6 +437,7 @@ impl PyNetwork {
     /// predictions and trainings to finish; Ctrl-C while waiting raises
     /// KeyboardInterrupt.
     fn write(&self, py: Python<'_>, method: &str) -> PyResult<ExclusiveGuard<'_>> {
+        self.check_process()?;
         if self.components.runs_on_this_thread() {
             return Err(self.reentrant_error(method));
         }
@@ -493,6 +543,8 @@ impl PyNetwork {
             initializer,
             components,
             exclusive: AtomicBool::new(false),
+            process: AtomicU32::new(std::process::id()),
+            held_across_fork: AtomicBool::new(false),
         })
     }
 
@@ -617,7 +669,7 @@ impl PyNetwork {
                 });
                 let mut observer = |event| bridge.observe(event);
                 Ok::<_, Error>(with_engine!(engine, network => network.train(inputs, targets, &options, &mut observer)))
-            });
+            })?;
             // A failed check leaves everything untouched, the normalizer included.
             let training = outcome.map_err(PyErr::from)?;
             // The new fit belongs to the parameters once one update used it; a run
@@ -729,7 +781,15 @@ impl PyNetwork {
     fn set_parameters(&self, py: Python<'_>, parameters: Vec<PyArrayPair<'_>>) -> PyResult<()> {
         let arrays: Vec<_> = parameters.iter().map(|(w, b)| (w.as_array(), b.as_array())).collect();
         let views = pair_views(&arrays, "")?;
-        with_engine!(&mut *self.write(py, "set_parameters")?, network => network.set_parameters(views))?;
+        let elements = views.iter().map(|(w, b)| w.len().max(b.len())).max().unwrap_or(0);
+        let mut guard = self.write(py, "set_parameters")?;
+        let engine = &mut *guard;
+        // Large arrays are checked in parallel: in pynet's pool.
+        in_pool(
+            py,
+            elements,
+            || with_engine!(engine, network => network.set_parameters(views)),
+        )??;
         Ok(())
     }
 
