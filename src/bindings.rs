@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::targets::Targets;
 use ndarray::{Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArrayDyn};
-use pyo3::exceptions::{PyFloatingPointError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyFloatingPointError, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 impl From<Error> for PyErr {
@@ -27,6 +27,7 @@ impl From<Error> for PyErr {
                 None => PyRuntimeError::new_err(error.to_string()),
             },
             Error::Threads { .. } => PyRuntimeError::new_err(error.to_string()),
+            Error::Memory { .. } => PyMemoryError::new_err(error.to_string()),
         }
     }
 }

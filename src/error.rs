@@ -24,6 +24,14 @@ pub enum Error {
     /// (a Python exception, which only the binding can read) back to the
     /// call that ran it, so concurrent calls each get their own.
     Callback { component: String, raised: Raised },
+    /// A call would need more memory than the system has available
+    /// (`bytes` is `None` when the amount does not even have a number).
+    Memory {
+        argument: String,
+        purpose: String,
+        bytes: Option<u128>,
+        available: Option<u64>,
+    },
     /// The operating system refused to start the thread pool's threads.
     Threads { threads: usize, problem: String },
 }
@@ -78,6 +86,25 @@ impl fmt::Display for Error {
                  the parameters (finite) are those after that batch: try a smaller learning_rate"
             ),
             Error::Callback { component, .. } => write!(f, "the custom {component} raised an exception"),
+            Error::Memory {
+                argument,
+                purpose,
+                bytes,
+                available,
+            } => {
+                let needed = bytes.map_or(
+                    "more bytes than a computer can address".to_string(),
+                    crate::memory::describe,
+                );
+                let have = available.map_or(String::new(), |a| {
+                    format!("; {} is available", crate::memory::describe(u128::from(a)))
+                });
+                write!(
+                    f,
+                    "{argument}: this call needs {needed} for {purpose}{have}; pass fewer examples at a time \
+                     (or a smaller mini_batch_size)"
+                )
+            }
             Error::Threads { threads, problem } => write!(
                 f,
                 "could not start pynet's {threads} worker threads ({problem}); try a smaller \

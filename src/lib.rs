@@ -11,6 +11,7 @@ pub mod error;
 pub mod init;
 pub mod layers;
 pub mod linalg;
+pub mod memory;
 pub mod metrics;
 pub mod network;
 pub mod normalizers;

@@ -17,6 +17,7 @@ use crate::costs::{sigmoid_binary_cross_entropy_gradient, Cost};
 use crate::error::{Error, Result};
 use crate::init::Initializer;
 use crate::layers::{DenseLayer, DropoutLayer, GradientAt, Layer, LayerSpec, Mode};
+use crate::memory;
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::{Optimizer, ParameterState};
@@ -572,6 +573,12 @@ impl<T: Real> Network<T> {
 
     /// Outputs for every example.
     pub fn predict<I: Input>(&self, inputs: ArrayView2<I>, normalizer: Option<&Normalizer>) -> Result<Array2<T>> {
+        memory::ensure_available(
+            memory::elements(inputs.nrows(), self.outputs()),
+            std::mem::size_of::<T>(),
+            "inputs",
+            "the predictions",
+        )?;
         self.check_inputs(inputs, "inputs")?;
         let mut predictions = Array2::zeros((inputs.nrows(), self.outputs()));
         self.forward_in_chunks(inputs, None, normalizer, |range, workspace| {
@@ -633,6 +640,17 @@ impl<T: Real> Network<T> {
         targets: Targets,
         normalizer: Option<&Normalizer>,
     ) -> Result<Parameters<T>> {
+        // One batch of every example: its buffers, and the row list.
+        let per_row = Workspace::values_per_row(self, true, true);
+        memory::ensure_available(
+            memory::elements(
+                inputs.nrows(),
+                per_row * std::mem::size_of::<T>() + std::mem::size_of::<usize>(),
+            ),
+            1,
+            "inputs",
+            "one batch of all the examples",
+        )?;
         self.check_examples(inputs, targets, "inputs", "targets", None)?;
         if let Some(normalizer) = normalizer {
             normalizer.check_columns(inputs.ncols(), "inputs")?;

@@ -486,3 +486,65 @@ def test_a_component_returning_a_huge_broadcast_view_is_a_value_error_not_an_abo
     lines = out.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("ValueError: activation_func") for line in lines), out
     assert "4294967296" in out
+
+
+# ----- memory a call cannot have -----
+
+
+def test_calls_needing_more_memory_than_exists_raise_memory_error_at_once():
+    """Each call sizes its buffers first: stride-0 views of 2**32 rows cost
+    NumPy nothing, and an allocation that fails would abort the process."""
+    out = run_python(
+        """
+        import time
+        import numpy as np
+        from pynet import NeuralNetwork
+        from pynet.activation_funcs import ReLU, Softmax
+        from pynet.cost_funcs import CrossEntropy
+        from pynet.layers import DenseLayer, DenseOutputLayer, InputLayer
+        from pynet.normalizers import MinMax
+        from pynet.optimizers import Adam
+
+        network = NeuralNetwork(InputLayer(4, None), [DenseLayer(100_000, ReLU(), None)],
+            DenseOutputLayer(10, Softmax(), None, CrossEntropy()), Adam(0.01, 0.9, 0.999), None, seed=0)
+        before = network.get_parameters()
+        rows = np.broadcast_to(np.ones(4), (2**32, 4))
+        labels = np.broadcast_to(np.int64(1), (2**32,))
+        some = np.broadcast_to(np.ones(4), (10**6, 4))
+        some_labels = np.zeros(10**6, dtype=np.int64)
+        minmax = MinMax()
+        minmax.fit(np.ones((3, 1)))
+        calls = {
+            "predict": lambda: network.predict(rows),
+            "train": lambda: network.train(rows, labels, 1, 32, verbose=False),
+            "full batch": lambda: network.train(some, some_labels, 1, 10**6, verbose=False),
+            "compute_gradients": lambda: network.compute_gradients(some, some_labels),
+            "transform": lambda: minmax.transform(np.broadcast_to(np.ones(1), (2**36, 1))),
+        }
+        for name, call in calls.items():
+            started = time.perf_counter()
+            try:
+                call()
+                print(name, "|no error")
+            except MemoryError as error:
+                print(f"{name}|MemoryError|{time.perf_counter() - started:.2f}|{error}")
+        after = network.get_parameters()
+        pairs = zip(before[0] + [before[1]], after[0] + [after[1]])
+        same = all((a == b).all() for old, new in pairs for a, b in zip(old, new))
+        print(f"unchanged|{same}")
+        """
+    )
+    results = {line.split("|")[0]: line.split("|")[1:] for line in out.strip().splitlines()}
+    assert results.pop("unchanged") == ["True"], out
+    # pynet names the argument; NumPy refuses the float64 copy of 2**32 labels itself.
+    names = {
+        "predict": "inputs",
+        "train": "",
+        "full batch": "mini_batch_size",
+        "compute_gradients": "inputs",
+        "transform": "X",
+    }
+    assert set(results) == set(names), out
+    for name, (kind, seconds, message) in results.items():
+        assert kind == "MemoryError" and float(seconds) < 5.0, out
+        assert message.startswith(names[name]), out

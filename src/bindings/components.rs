@@ -6,6 +6,7 @@ use super::{as_batch, batch_to_python, same_shape};
 use crate::activations::Activation;
 use crate::costs::Cost;
 use crate::error::Error;
+use crate::memory;
 use crate::metrics::ErrorMetric;
 use crate::network::{Direction, EarlyStopping, ImprovementTracker, Monitor, Verdict};
 use crate::normalizers::{Fitted, Normalizer, NormalizerKind, Statistics};
@@ -587,6 +588,8 @@ impl PyNormalizer {
         x: PyReadonlyArrayDyn<'py, f64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
+        // Before the finiteness check reads every value.
+        memory::ensure_available(Some(values.len() as u128), 8, "X", "the normalized values")?;
         let normalizer = self.current();
         let out = in_pool(py, values.len(), || normalizer.transform(as_columns(&values)?))??;
         Ok(out
@@ -597,6 +600,8 @@ impl PyNormalizer {
 
     fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
+        // Before the finiteness check reads every value.
+        memory::ensure_available(Some(values.len() as u128), 8, "X", "the restored values")?;
         let normalizer = self.current();
         let out = in_pool(py, values.len(), || normalizer.undo(as_columns(&values)?))??;
         Ok(out

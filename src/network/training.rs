@@ -5,6 +5,7 @@ use super::workspace::Workspace;
 use super::{Network, Parameters, WeightedMean};
 use crate::error::{require_non_negative, require_positive, Error, Result};
 use crate::layers::{Layer, Mode};
+use crate::memory;
 use crate::metrics::{ErrorMetric, MetricSum};
 use crate::normalizers::Normalizer;
 use crate::optimizers::Penalty;
@@ -351,6 +352,22 @@ impl<T: Real> Network<T> {
         targets: Targets,
         options: &TrainOptions<I>,
     ) -> Result<()> {
+        // Before the checks read every value: the shuffle order and one
+        // mini-batch's buffers must fit.
+        let examples = inputs.nrows();
+        let batch_rows = options.mini_batch_size.clamp(1, examples.max(1));
+        memory::ensure_available(
+            memory::elements(examples, std::mem::size_of::<usize>()),
+            1,
+            "inputs",
+            "the shuffle order of the examples",
+        )?;
+        memory::ensure_available(
+            memory::elements(batch_rows, Workspace::values_per_row(self, true, true)),
+            std::mem::size_of::<T>(),
+            "mini_batch_size",
+            "one mini-batch's buffers",
+        )?;
         self.check_examples(inputs, targets, "inputs", "targets", options.metric)?;
         if let Some((validation_inputs, validation_targets)) = options.validation {
             self.check_examples(

@@ -41,6 +41,19 @@ impl<T: Real> Workspace<T> {
         }
     }
 
+    /// The values `new` allocates per row of a batch (weight gradients do
+    /// not grow with rows and are left out).
+    pub fn values_per_row(network: &Network<T>, with_targets: bool, with_gradients: bool) -> usize {
+        let buffers_per_node = if with_gradients { 4 } else { 2 };
+        let mut width = network.input_nodes;
+        let mut per_row = network.input_nodes + if with_targets { network.outputs() } else { 0 };
+        for layer in &network.layers {
+            width = layer.outputs(width);
+            per_row = per_row.saturating_add(width.saturating_mul(buffers_per_node));
+        }
+        per_row
+    }
+
     /// Copies the selected examples into the batch buffers, normalizing and
     /// converting to the network's precision in the same pass; large
     /// gathers (prediction chunks) are spread over rayon's threads.
