@@ -24,8 +24,10 @@ import io
 import json
 import math
 import os
+import secrets
+import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
@@ -389,8 +391,54 @@ def save(network: NeuralNetwork, file: PathOrFile) -> None:
     if hasattr(file, "write"):
         np.savez_compressed(file, **arrays)
     else:
-        with open(file, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+        _write_atomically(os.fspath(file), lambda handle: np.savez_compressed(handle, **arrays))
+
+
+def _write_atomically(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Writes a file at `path` all at once or not at all: `write` fills a
+    temporary file in the same folder, which is flushed, fsynced and then
+    renamed over `path` (``os.replace``, atomic on POSIX and Windows). A
+    failure (a full disk, Ctrl-C) leaves whatever was at `path` intact and
+    removes the temporary file.
+
+    A symbolic link is followed (its target is replaced, as ``open`` would
+    write it). A new file gets the mode ``open`` would give it (0o666 less
+    the umask); a replaced file keeps its permission bits (not its owner,
+    nor its other hard links, which a rename cannot keep).
+    """
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
+    # O_EXCL: never write through a file (or link) someone else put there.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            # Before any byte is written, so the data is never more readable than the old file.
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Makes the rename itself durable (POSIX; elsewhere there is nothing to open)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def load(file: PathOrFile) -> NeuralNetwork:
