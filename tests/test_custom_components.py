@@ -453,3 +453,43 @@ def test_wrong_shape_from_compute_in_predict(data):
     network = network_with(WideTanh())
     with pytest.raises(ValueError, match="activation_func"):
         network.predict(x)
+
+
+# ----- a custom metric returning NaN or infinity --------------------------------
+
+
+class NonFiniteMetric(PyPercentCorrect):
+    """Returns ``value`` from its ``after``-th call on."""
+
+    def __init__(self, value, after):
+        self.value, self.after, self.calls = value, after, 0
+
+    def compute(self, predictions, targets):
+        self.calls += 1
+        if self.calls >= self.after:
+            return self.value
+        return super().compute(predictions, targets)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, float("nan")], ids=["nan", "inf", "-inf", "float nan"])
+@pytest.mark.parametrize("after", [1, 3, 8], ids=["first batch", "third batch", "a later epoch"])
+def test_a_custom_metric_returning_a_non_finite_value_is_refused(value, after, data):
+    """Never a NaN or infinity in the History: a ValueError naming the
+    metric, with the History of the epochs completed before it."""
+    x, y, vx, vy = data
+    metric = NonFiniteMetric(value, after)
+    network = network_with(metric)
+    with pytest.raises(ValueError, match=r"error_metric: NonFiniteMetric\.compute returned") as raised:
+        network.train(x, y, 3, 16, verbose=False, validation_data=(vx, vy))
+    history = getattr(raised.value, "history", network.history)
+    for record in history or []:
+        assert all(np.isfinite(v) for v in (record.cost, record.metric, record.val_cost, record.val_metric))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_custom_metric_returning_a_non_finite_value_in_evaluate(value, data):
+    x, y, _, _ = data
+    network = network_with(NonFiniteMetric(value, 1))
+    with pytest.raises(ValueError, match=r"error_metric: NonFiniteMetric\.compute returned"):
+        network.evaluate(y, y)
+

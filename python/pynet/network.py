@@ -413,7 +413,8 @@ class NeuralNetwork:
 
         Raises:
             ValueError: if the network has no error metric, if the shapes do
-                not match, or if ``predictions`` look like inputs.
+                not match, if ``predictions`` look like inputs, or if a custom
+                metric returns NaN or infinity.
         """
         if self._error_metric is None:
             raise ValueError("error_metric: this network was built without an ErrorMetric, so it cannot evaluate")
@@ -428,7 +429,15 @@ class NeuralNetwork:
                 f"example, the input layer's nodes (the output layer has {self._output_layer.nodes}); "
                 "call network.evaluate(network.predict(x), y)"
             )
-        return self._error_metric.compute(predictions, targets)
+        metric = self._error_metric
+        value = metric.compute(predictions, targets)
+        if not is_builtin(metric) and isinstance(value, numbers.Real) and not math.isfinite(value):
+            # As in train (checked where the engine takes a custom metric's value).
+            raise ValueError(
+                f"error_metric: {type(metric).__name__}.compute returned {float(value)}; "
+                "a metric must be a finite number"
+            )
+        return value
 
     def compute_cost(self, inputs: Any, targets: Any) -> float:
         """The training cost over these examples: mean example cost plus the
