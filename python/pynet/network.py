@@ -209,13 +209,28 @@ class NeuralNetwork:
 
     @staticmethod
     def _checked_custom_transform(custom: Normalizer, inputs: NDArray[np.float64], name: str) -> NDArray[np.float64]:
-        """A custom normalizer's output, which must keep the examples' shape."""
-        transformed = float_array(custom.transform(inputs), name)
+        """A custom normalizer's output, which must be real numbers of the
+        examples' shape, finite where the inputs are: a fault is named as
+        the normalizer's, not blamed on the inputs (or on the targets, whose
+        count would no longer match)."""
+        what = f"{name}: the custom normalizer {type(custom).__name__}.transform returned"
+        output = custom.transform(inputs)
+        try:
+            transformed = float_array(output, name)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{what} {type(output).__name__}, not an array of real numbers ({error})") from None
         if transformed.shape != inputs.shape:
             raise ValueError(
-                f"{name}: the custom normalizer {type(custom).__name__}.transform returned shape "
-                f"{transformed.shape} for inputs of shape {inputs.shape}; it must keep the shape"
+                f"{what} shape {transformed.shape} for inputs of shape {inputs.shape}; it must keep the shape"
             )
+        # One pass without a temporary; the element-wise check runs only if
+        # the sum is not finite (a NaN, an infinity, or an overflowing sum).
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(transformed)
+        if not math.isfinite(total) and not np.isfinite(transformed).all():
+            if not np.isfinite(inputs).all():
+                raise ValueError(f"{name}: contains NaN or infinite values")
+            raise ValueError(f"{what} NaN or infinite values for finite inputs")
         return transformed
 
     def _targets(self, targets: Any, name: str) -> NDArray[np.float64]:
