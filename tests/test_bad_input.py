@@ -409,6 +409,86 @@ def test_out_of_range_hyper_parameters(make, argument):
         make()
 
 
+# ----- hyper-parameters the network's precision cannot hold ---------------------------
+
+
+def float32_network(dtype="float32", *, optimizer=None, activation=None, regularizer=None, cost=None):
+    return NeuralNetwork(
+        InputLayer(N_IN, None),
+        [DenseLayer(N_HIDDEN, activation or Sigmoid(), regularizer)],
+        DenseOutputLayer(N_OUT, Linear(), None, cost or MeanSquaredError()),
+        optimizer or GradientDescent(0.1),
+        seed=0,
+        dtype=dtype,
+    )
+
+
+def _schedules():
+    from pynet.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+
+    return ExponentialDecay, CosineDecay, PiecewiseConstantDecay
+
+
+# (id, keyword arguments of float32_network, the argument the message names)
+UNREPRESENTABLE_IN_FLOAT32 = [
+    ("GradientDescent(1e-50)", lambda: dict(optimizer=GradientDescent(1e-50)), "learning_rate"),
+    ("GradientDescent(1e39)", lambda: dict(optimizer=GradientDescent(1e39)), "learning_rate"),
+    ("Adam epsilon=1e-50", lambda: dict(optimizer=Adam(0.01, 0.9, 0.999, epsilon=1e-50)), "epsilon"),
+    ("RMSProp epsilon=1e-46", lambda: dict(optimizer=RMSProp(0.01, 0.9, epsilon=1e-46)), "epsilon"),
+    ("Momentum decay_rate=1e-50", lambda: dict(optimizer=Momentum(0.01, 1e-50)), "decay_rate"),
+    ("Adam decay_rate1=1e-50", lambda: dict(optimizer=Adam(0.01, 1e-50, 0.999)), "decay_rate1"),
+    ("L2Norm(1e-50)", lambda: dict(regularizer=L2Norm(1e-50)), "penalty"),
+    ("L1Norm(1e39)", lambda: dict(regularizer=L1Norm(1e39)), "penalty"),
+    ("ElasticNet(0, 1e-50)", lambda: dict(regularizer=ElasticNet(0.0, 1e-50)), "l2_penalty"),
+    ("ReLU(1e-50)", lambda: dict(activation=ReLU(1e-50)), "leak"),
+    ("Huber(1e-50)", lambda: dict(cost=Huber(1e-50)), "threshold"),
+    ("ExponentialDecay(1e-50)",
+     lambda: dict(optimizer=GradientDescent(_schedules()[0](1e-50, 10, 0.9))), "initial_learning_rate"),
+    ("CosineDecay warmup_target=1e39",
+     lambda: dict(optimizer=GradientDescent(_schedules()[1](0.0, 10, warmup_target=1e39, warmup_steps=5))),
+     "warmup_target"),
+    ("PiecewiseConstantDecay values",
+     lambda: dict(optimizer=GradientDescent(_schedules()[2]([5], [0.1, 1e-50]))), "values"),
+]
+
+
+@pytest.mark.parametrize(
+    "arguments, argument", [pytest.param(m, a, id=i) for i, m, a in UNREPRESENTABLE_IN_FLOAT32]
+)
+def test_hyper_parameters_a_float32_network_cannot_hold_are_refused(arguments, argument):
+    """A value that rounds to 0 (or overflows to infinity) in float32 would
+    silently never change a parameter, or divide by 0: refused when the
+    network is built, naming the argument; float64 takes it."""
+    with pytest.raises(ValueError, match=rf"^{argument}: .*float32") as raised:
+        float32_network(**arguments())
+    assert "dtype='float64'" in str(raised.value)
+    float32_network("float64", **arguments())
+
+
+@pytest.mark.parametrize("value", [1.5e-45, 1e-40, 3e38])
+def test_hyper_parameters_float32_can_hold_are_taken(value):
+    """Subnormal and near-maximal values are representable, if imprecise."""
+    float32_network(optimizer=Adam(value, 0.9, 0.999, epsilon=value), regularizer=L2Norm(value))
+
+
+@pytest.mark.parametrize("value", [1e-50, 1e39])
+@pytest.mark.parametrize("call", ["train", "apply_gradients"])
+def test_a_learning_rate_set_later_that_float32_cannot_hold_is_refused(rng, value, call):
+    optimizer = Adam(0.01, 0.9, 0.999)
+    network = float32_network(optimizer=optimizer)
+    x, y = rng.normal(size=(8, N_IN)), rng.normal(size=(8, N_OUT))
+    network.train(x, y, 1, 4, verbose=False)
+    optimizer.learning_rate = value
+    with leaves_unchanged(network, x[:2]):
+        with pytest.raises(ValueError, match=r"^learning_rate: .*float32"):
+            if call == "train":
+                network.train(x, y, 1, 4, verbose=False)
+            else:
+                network.apply_gradients(network.compute_gradients(x, y))
+    optimizer.learning_rate = 0.01
+    network.train(x, y, 1, 4, verbose=False)
+
+
 # ----- constructors: wrong kinds of component ------------------------------------------
 
 

@@ -44,6 +44,66 @@ def _dtype_name(dtype: Any) -> str:
     return name
 
 
+# The hyper-parameters the engine computes with in the network's precision
+# (cast to float32 in a float32 network), by the argument name in their
+# component's config; a schedule's rates likewise. Fractions that only
+# shape a rate (decay_rate of a schedule, alpha of CosineDecay) and
+# arguments computed in float64 (weight_decay, dropout rates) are not here.
+_PRECISION_ARGUMENTS = frozenset(
+    {"learning_rate", "epsilon", "decay_rate", "decay_rate1", "decay_rate2",
+     "penalty", "l1_penalty", "l2_penalty", "leak", "alpha", "threshold"}
+)
+_SCHEDULE_RATES = ("initial_learning_rate", "warmup_target", "values")
+
+
+def _check_representable(dtype: str, argument: str, value: Any) -> None:
+    """A hyper-parameter must survive rounding to the network's precision:
+    a non-zero one that rounds to 0, or a finite one that overflows, would
+    silently never change a parameter or divide by zero."""
+    if dtype != "float32" or isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return
+    value = float(value)
+    with np.errstate(over="ignore"):
+        rounded = float(np.float32(value))
+    if value != 0 and rounded == 0:
+        problem = "rounds to 0"
+    elif math.isfinite(value) and not math.isfinite(rounded):
+        problem = "overflows to infinity"
+    else:
+        return
+    raise ValueError(
+        f"{argument}: {value!r} {problem} in this network's float32 precision (which holds magnitudes "
+        f"from about 1.4e-45 to 3.4e38); use a value within that range or dtype='float64'. "
+        f"Received: {argument}={value!r}"
+    )
+
+
+def _check_rate(dtype: str, rate: Any) -> None:
+    """A learning rate, constant or a schedule's rates, in the network's precision."""
+    from .schedules import LearningRateSchedule
+
+    if not isinstance(rate, LearningRateSchedule):
+        _check_representable(dtype, "learning_rate", rate)
+        return
+    config = rate.get_config()
+    for argument in _SCHEDULE_RATES:
+        values = config.get(argument)
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            _check_representable(dtype, argument, value)
+
+
+def _check_hyper_parameters(dtype: str, optimizer: Optimizer, components: Sequence[Any]) -> None:
+    """Every built-in component's hyper-parameters in the network's precision
+    (a custom component computes in Python, in float64)."""
+    _check_rate(dtype, optimizer.learning_rate)
+    for component in [optimizer, *components]:
+        if component is None or not (is_builtin(component) or component is optimizer):
+            continue
+        for argument, value in component.get_config().items():
+            if argument in _PRECISION_ARGUMENTS and argument != "learning_rate":
+                _check_representable(dtype, argument, value)
+
+
 class NeuralNetwork:
     """A feed-forward network of dense layers.
 
@@ -112,6 +172,14 @@ class NeuralNetwork:
         if initializer not in _INITIALIZERS:
             raise ValueError(f"initializer: expected one of {_INITIALIZERS}. Received: initializer={initializer!r}")
 
+        dtype_name = _dtype_name(dtype)
+        dense_layers = [layer for layer in [*hidden_layers, output_layer] if not isinstance(layer, DropoutLayer)]
+        _check_hyper_parameters(
+            dtype_name,
+            optimizer,
+            [output_layer.cost_func]
+            + [part for layer in dense_layers for part in (layer.activation_func, layer.regularizer)],
+        )
         self._core: _core.Network = _core.Network(
             input_layer._engine_spec(),
             [layer._engine_spec() for layer in hidden_layers],
@@ -120,8 +188,9 @@ class NeuralNetwork:
             native(optimizer, "optimizer"),
             seed,
             initializer,
-            _dtype_name(dtype),
+            dtype_name,
         )
+        self._dtype_name: str = dtype_name
         self._input_layer: InputLayer = input_layer
         self._hidden_layers: list[DenseLayer | DropoutLayer] = list(hidden_layers)
         self._output_layer: DenseOutputLayer = output_layer
@@ -173,6 +242,13 @@ class NeuralNetwork:
     @property
     def dtype(self) -> np.dtype[Any]:
         return np.dtype(self._core.dtype)
+
+    def _sync_learning_rate(self) -> None:
+        """Hands the engine the optimizer's learning rate, which may have
+        been set since the last call (so it is checked against the
+        network's precision here, as the constructor checks the first)."""
+        _check_rate(self._dtype_name, self._optimizer.learning_rate)
+        self._core.set_learning_rate(self._optimizer._core)
 
     def _normalizer_core(self) -> Any:
         """The engine's normalizer, or None when there is none or it is a
@@ -505,7 +581,7 @@ class NeuralNetwork:
             )
         pairs = [_pair(pair, "gradients", "gradients") for pair in hidden]
         pairs.append(_pair(output, "gradients", "gradients"))
-        self._core.set_learning_rate(self._optimizer._core)
+        self._sync_learning_rate()
         self._core.apply_gradients(pairs)
 
     @property
@@ -737,8 +813,7 @@ class _EngineRun:
         on_epoch: Callable[..., Any] | None,
     ) -> tuple[list[Any], bool, int | None, BaseException | None]:
         network = self.network
-        # The optimizer's learning rate may have been set since the last call.
-        network._core.set_learning_rate(network._optimizer._core)
+        network._sync_learning_rate()
         metric = network._error_metric
         return network._core.train(
             self.inputs,
