@@ -3,12 +3,15 @@ and exposes training, prediction and parameters."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import numbers
 import os
 import secrets
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
@@ -432,60 +435,61 @@ class NeuralNetwork:
                 "fit_normalizer: the input layer's normalizer has not been fitted; "
                 "pass fit_normalizer=True or call network.input_layer.normalizer.fit(inputs) first"
             )
-        custom_normalizer = self._custom_normalizer() if refit else None
-        backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
-        step_before = self._core.step
+        with _interrupts_as_one(self):
+            custom_normalizer = self._custom_normalizer() if refit else None
+            backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
+            step_before = self._core.step
 
-        def restore_custom_normalizer() -> None:
-            if custom_normalizer is not None and backup is not None:
-                custom_normalizer.__dict__.clear()
-                custom_normalizer.__dict__.update(backup)
+            def restore_custom_normalizer() -> None:
+                if custom_normalizer is not None and backup is not None:
+                    custom_normalizer.__dict__.clear()
+                    custom_normalizer.__dict__.update(backup)
 
-        try:
-            if custom_normalizer is not None:
-                custom_normalizer.fit(float_array(inputs, "inputs"))
-            inputs = self._inputs(inputs, "inputs")
-            targets = self._targets(targets, "targets")
-            validation = None
-            if validation_data is not None:
-                validation = (
-                    self._inputs(validation_data[0], "validation_data"),
-                    self._targets(validation_data[1], "validation_data"),
+            try:
+                if custom_normalizer is not None:
+                    custom_normalizer.fit(float_array(inputs, "inputs"))
+                inputs = self._inputs(inputs, "inputs")
+                targets = self._targets(targets, "targets")
+                validation = None
+                if validation_data is not None:
+                    validation = (
+                        self._inputs(validation_data[0], "validation_data"),
+                        self._targets(validation_data[1], "validation_data"),
+                    )
+                    if validation[0].dtype != inputs.dtype:
+                        # The engine reads both in one element type.
+                        inputs = float_array(inputs, "inputs")
+                        validation = (float_array(validation[0], "validation_data"), validation[1])
+                progress = Progress(epochs) if verbose else None
+                run = _EngineRun(
+                    self,
+                    inputs,
+                    targets,
+                    mini_batch_size,
+                    refit,
+                    validation,
+                    progress,
+                    bool(shuffle),
+                    weights,
                 )
-                if validation[0].dtype != inputs.dtype:
-                    # The engine reads both in one element type.
-                    inputs = float_array(inputs, "inputs")
-                    validation = (float_array(validation[0], "validation_data"), validation[1])
-            progress = Progress(epochs) if verbose else None
-            run = _EngineRun(
-                self,
-                inputs,
-                targets,
-                mini_batch_size,
-                refit,
-                validation,
-                progress,
-                bool(shuffle),
-                weights,
-            )
-            if callback_list:
-                records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
-            else:
-                records, stopped_early, restored_epoch, pending = run.all_epochs(epochs, early_stopping)
-        except BaseException:
-            restore_custom_normalizer()
-            raise
-        if self._core.step == step_before:
-            # Stopped before its first update: the parameters never saw the new fit.
-            restore_custom_normalizer()
-        history = History(records, stopped_early, restored_epoch)
-        self.history = history
-        if progress is not None:
-            progress.finish(history, pending)
-        if pending is not None:
-            pending.history = history  # type: ignore[attr-defined]
-            raise pending
-        return history
+                if callback_list:
+                    records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
+                else:
+                    records, stopped_early, restored_epoch, pending = run.all_epochs(epochs, early_stopping)
+            except BaseException:
+                restore_custom_normalizer()
+                raise
+            if self._core.step == step_before:
+                # Stopped before its first update: the parameters never saw the new fit.
+                restore_custom_normalizer()
+            history = History(records, stopped_early, restored_epoch)
+            self.history = history
+            if progress is not None:
+                progress.finish(history, pending)
+            if pending is not None:
+                pending.history = history  # type: ignore[attr-defined]
+                raise pending
+            return history
 
     def predict(self, inputs: Any) -> NDArray[Any]:
         """Outputs for each example: shape ``(examples, output nodes)``, in
@@ -761,6 +765,53 @@ def _pair(
 def _split_layers(layers: list[tuple[NDArray[Any], NDArray[Any]]]) -> Parameters:
     *hidden, (output_weights, output_biases) = layers
     return [(weights, biases) for weights, biases in hidden], (output_weights, output_biases)
+
+
+@contextlib.contextmanager
+def _interrupts_as_one(network: NeuralNetwork) -> Iterator[None]:
+    """Ctrl-C pressed several times during one ``train`` call is one
+    interrupt, and the KeyboardInterrupt that ends the call carries the
+    History of its completed epochs (also ``network.history``) wherever it
+    was raised.
+
+    The engine takes the first press (its caller polls for signals) and
+    stops after the current batch; a second press would otherwise be
+    raised by Python's handler in the Python layer as soon as the engine
+    returns, discarding its History. So while the call runs, Python's
+    default SIGINT handler is wrapped to raise once; a handler of your own
+    is left alone (and then called for every press). Signals reach the main
+    thread only, so only a call there installs the wrapper (two
+    ``signal.signal`` calls per ``train``, none per batch).
+    """
+    history_before = network.history
+    wrapper: Callable[[int, Any], None] | None = None
+    if threading.current_thread() is threading.main_thread():
+        interrupted = False
+
+        def raise_once(signum: int, frame: Any) -> None:
+            nonlocal interrupted
+            if not interrupted:
+                interrupted = True
+                signal.default_int_handler(signum, frame)
+
+        try:
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, raise_once)
+                wrapper = raise_once
+        except ValueError:  # not the main interpreter
+            pass
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        if getattr(interrupt, "history", None) is None:
+            # Raised in the Python layer: the History this call recorded, if any.
+            if network.history is None or network.history is history_before:
+                network.history = History([], False)
+            interrupt.history = network.history  # type: ignore[attr-defined]
+        raise
+    finally:
+        if wrapper is not None and signal.getsignal(signal.SIGINT) is wrapper:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _callbacks(callbacks: Any) -> list[Callback]:
