@@ -17,11 +17,11 @@ from hypothesis.extra import numpy as hnp
 
 from helpers import assert_unchanged, build_network, snapshot
 from pynet import NeuralNetwork
-from pynet.activation_funcs import Linear, ReLU, Sigmoid, Softmax
+from pynet.activation_funcs import ActivationFunc, Linear, ReLU, Sigmoid, Softmax
 from pynet.cost_funcs import CrossEntropy, Huber, MeanSquaredError
 from pynet.error_metrics import PercentCorrect
 from pynet.layers import DenseLayer, DenseOutputLayer, InputLayer
-from pynet.normalizers import ZScore
+from pynet.normalizers import DecimalScaling, MinMax, ZScore
 from pynet.optimizers import Adam, GradientDescent, Momentum, RMSProp
 from pynet.regularizers import ElasticNet, L1Norm, L2Norm
 
@@ -625,3 +625,79 @@ def test_set_parameters_never_fails_other_than_documented(setup, weights, biases
     succeeded = only_documented_errors(lambda: network.set_parameters(hidden, (weights, biases)))
     if not succeeded:
         assert_unchanged(network, before)
+
+
+
+# ----- a failed first batch leaves the normalizer's fit as it was ------------------------
+
+
+class ArmedTanh(ActivationFunc):
+    """Tanh that raises ValueError once armed (a custom component failing in
+    the first batch)."""
+
+    armed = False
+
+    def compute(self, v):
+        if self.armed:
+            raise ValueError("deliberate failure")
+        return np.tanh(v)
+
+    def derivative(self, v):
+        return 1.0 - np.tanh(v) ** 2
+
+
+def _first_batch_failures():
+    from pynet.callbacks import Callback
+
+    return {
+        "plain": {},
+        "callbacks": {"callbacks": [Callback()]},
+        "validation_data": {"validation_data": "same"},
+    }
+
+
+@pytest.mark.parametrize("path", sorted(_first_batch_failures()))
+@pytest.mark.parametrize("failure", ["overflowing cost", "custom component"])
+@pytest.mark.parametrize("normalizer", [ZScore, MinMax, DecimalScaling])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_failed_first_batch_leaves_the_normalizer_fit_as_it_was(rng, dtype, normalizer, failure, path):
+    """A re-fit on the rejected data (fit_normalizer=True) is undone with
+    the call: the predictions after it are bit-identical, as the
+    "the network is unchanged" of the message promises."""
+    activation = ArmedTanh()
+    network = NeuralNetwork(
+        InputLayer(N_IN, normalizer()),
+        [DenseLayer(N_HIDDEN, activation, None)],
+        DenseOutputLayer(N_OUT, Linear(), None, MeanSquaredError()),
+        GradientDescent(0.01),
+        seed=4,
+        dtype=dtype,
+    )
+    x, y = rng.normal(size=(16, N_IN)), rng.normal(size=(16, N_OUT))
+    network.train(x, y, 1, 4, verbose=False)
+    state, predictions, before = network.input_layer.normalizer.get_state(), network.predict(x), snapshot(network)
+    shifted = x * 1000.0 + 50.0
+    if failure == "overflowing cost" and dtype == "float64":
+        targets, expected = np.full_like(y, 1e300), FloatingPointError
+    elif failure == "overflowing cost":
+        # float32 measures the cost in float64: the first update overflows instead.
+        targets, expected = np.full_like(y, 3e38), FloatingPointError
+        network.optimizer.learning_rate = 1e38
+    else:
+        targets, expected = y, ValueError
+        activation.armed = True
+    keywords = dict(_first_batch_failures()[path])
+    if keywords.get("validation_data") == "same":
+        keywords["validation_data"] = (shifted, targets)
+    with pytest.raises(expected) as raised:
+        network.train(shifted, targets, 3, 4, verbose=False, fit_normalizer=True, **keywords)
+    if expected is FloatingPointError:
+        assert "epoch 1, batch 1" in str(raised.value)
+    activation.armed = False
+    network.optimizer.learning_rate = 0.01
+    assert_unchanged(network, before)
+    after = network.input_layer.normalizer.get_state()
+    assert sorted(after) == sorted(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(after[key], value)
+    np.testing.assert_array_equal(network.predict(x), predictions)
