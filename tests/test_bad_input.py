@@ -17,11 +17,11 @@ from hypothesis.extra import numpy as hnp
 
 from helpers import assert_unchanged, build_network, snapshot
 from pynet import NeuralNetwork
-from pynet.activation_funcs import Linear, ReLU, Sigmoid, Softmax
+from pynet.activation_funcs import ActivationFunc, Linear, ReLU, Sigmoid, Softmax
 from pynet.cost_funcs import CrossEntropy, Huber, MeanSquaredError
 from pynet.error_metrics import PercentCorrect
 from pynet.layers import DenseLayer, DenseOutputLayer, InputLayer
-from pynet.normalizers import ZScore
+from pynet.normalizers import DecimalScaling, MinMax, ZScore
 from pynet.optimizers import Adam, GradientDescent, Momentum, RMSProp
 from pynet.regularizers import ElasticNet, L1Norm, L2Norm
 
@@ -409,6 +409,86 @@ def test_out_of_range_hyper_parameters(make, argument):
         make()
 
 
+# ----- hyper-parameters the network's precision cannot hold ---------------------------
+
+
+def float32_network(dtype="float32", *, optimizer=None, activation=None, regularizer=None, cost=None):
+    return NeuralNetwork(
+        InputLayer(N_IN, None),
+        [DenseLayer(N_HIDDEN, activation or Sigmoid(), regularizer)],
+        DenseOutputLayer(N_OUT, Linear(), None, cost or MeanSquaredError()),
+        optimizer or GradientDescent(0.1),
+        seed=0,
+        dtype=dtype,
+    )
+
+
+def _schedules():
+    from pynet.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
+
+    return ExponentialDecay, CosineDecay, PiecewiseConstantDecay
+
+
+# (id, keyword arguments of float32_network, the argument the message names)
+UNREPRESENTABLE_IN_FLOAT32 = [
+    ("GradientDescent(1e-50)", lambda: dict(optimizer=GradientDescent(1e-50)), "learning_rate"),
+    ("GradientDescent(1e39)", lambda: dict(optimizer=GradientDescent(1e39)), "learning_rate"),
+    ("Adam epsilon=1e-50", lambda: dict(optimizer=Adam(0.01, 0.9, 0.999, epsilon=1e-50)), "epsilon"),
+    ("RMSProp epsilon=1e-46", lambda: dict(optimizer=RMSProp(0.01, 0.9, epsilon=1e-46)), "epsilon"),
+    ("Momentum decay_rate=1e-50", lambda: dict(optimizer=Momentum(0.01, 1e-50)), "decay_rate"),
+    ("Adam decay_rate1=1e-50", lambda: dict(optimizer=Adam(0.01, 1e-50, 0.999)), "decay_rate1"),
+    ("L2Norm(1e-50)", lambda: dict(regularizer=L2Norm(1e-50)), "penalty"),
+    ("L1Norm(1e39)", lambda: dict(regularizer=L1Norm(1e39)), "penalty"),
+    ("ElasticNet(0, 1e-50)", lambda: dict(regularizer=ElasticNet(0.0, 1e-50)), "l2_penalty"),
+    ("ReLU(1e-50)", lambda: dict(activation=ReLU(1e-50)), "leak"),
+    ("Huber(1e-50)", lambda: dict(cost=Huber(1e-50)), "threshold"),
+    ("ExponentialDecay(1e-50)",
+     lambda: dict(optimizer=GradientDescent(_schedules()[0](1e-50, 10, 0.9))), "initial_learning_rate"),
+    ("CosineDecay warmup_target=1e39",
+     lambda: dict(optimizer=GradientDescent(_schedules()[1](0.0, 10, warmup_target=1e39, warmup_steps=5))),
+     "warmup_target"),
+    ("PiecewiseConstantDecay values",
+     lambda: dict(optimizer=GradientDescent(_schedules()[2]([5], [0.1, 1e-50]))), "values"),
+]
+
+
+@pytest.mark.parametrize(
+    "arguments, argument", [pytest.param(m, a, id=i) for i, m, a in UNREPRESENTABLE_IN_FLOAT32]
+)
+def test_hyper_parameters_a_float32_network_cannot_hold_are_refused(arguments, argument):
+    """A value that rounds to 0 (or overflows to infinity) in float32 would
+    silently never change a parameter, or divide by 0: refused when the
+    network is built, naming the argument; float64 takes it."""
+    with pytest.raises(ValueError, match=rf"^{argument}: .*float32") as raised:
+        float32_network(**arguments())
+    assert "dtype='float64'" in str(raised.value)
+    float32_network("float64", **arguments())
+
+
+@pytest.mark.parametrize("value", [1.5e-45, 1e-40, 3e38])
+def test_hyper_parameters_float32_can_hold_are_taken(value):
+    """Subnormal and near-maximal values are representable, if imprecise."""
+    float32_network(optimizer=Adam(value, 0.9, 0.999, epsilon=value), regularizer=L2Norm(value))
+
+
+@pytest.mark.parametrize("value", [1e-50, 1e39])
+@pytest.mark.parametrize("call", ["train", "apply_gradients"])
+def test_a_learning_rate_set_later_that_float32_cannot_hold_is_refused(rng, value, call):
+    optimizer = Adam(0.01, 0.9, 0.999)
+    network = float32_network(optimizer=optimizer)
+    x, y = rng.normal(size=(8, N_IN)), rng.normal(size=(8, N_OUT))
+    network.train(x, y, 1, 4, verbose=False)
+    optimizer.learning_rate = value
+    with leaves_unchanged(network, x[:2]):
+        with pytest.raises(ValueError, match=r"^learning_rate: .*float32"):
+            if call == "train":
+                network.train(x, y, 1, 4, verbose=False)
+            else:
+                network.apply_gradients(network.compute_gradients(x, y))
+    optimizer.learning_rate = 0.01
+    network.train(x, y, 1, 4, verbose=False)
+
+
 # ----- constructors: wrong kinds of component ------------------------------------------
 
 
@@ -545,3 +625,79 @@ def test_set_parameters_never_fails_other_than_documented(setup, weights, biases
     succeeded = only_documented_errors(lambda: network.set_parameters(hidden, (weights, biases)))
     if not succeeded:
         assert_unchanged(network, before)
+
+
+
+# ----- a failed first batch leaves the normalizer's fit as it was ------------------------
+
+
+class ArmedTanh(ActivationFunc):
+    """Tanh that raises ValueError once armed (a custom component failing in
+    the first batch)."""
+
+    armed = False
+
+    def compute(self, v):
+        if self.armed:
+            raise ValueError("deliberate failure")
+        return np.tanh(v)
+
+    def derivative(self, v):
+        return 1.0 - np.tanh(v) ** 2
+
+
+def _first_batch_failures():
+    from pynet.callbacks import Callback
+
+    return {
+        "plain": {},
+        "callbacks": {"callbacks": [Callback()]},
+        "validation_data": {"validation_data": "same"},
+    }
+
+
+@pytest.mark.parametrize("path", sorted(_first_batch_failures()))
+@pytest.mark.parametrize("failure", ["overflowing cost", "custom component"])
+@pytest.mark.parametrize("normalizer", [ZScore, MinMax, DecimalScaling])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_failed_first_batch_leaves_the_normalizer_fit_as_it_was(rng, dtype, normalizer, failure, path):
+    """A re-fit on the rejected data (fit_normalizer=True) is undone with
+    the call: the predictions after it are bit-identical, as the
+    "the network is unchanged" of the message promises."""
+    activation = ArmedTanh()
+    network = NeuralNetwork(
+        InputLayer(N_IN, normalizer()),
+        [DenseLayer(N_HIDDEN, activation, None)],
+        DenseOutputLayer(N_OUT, Linear(), None, MeanSquaredError()),
+        GradientDescent(0.01),
+        seed=4,
+        dtype=dtype,
+    )
+    x, y = rng.normal(size=(16, N_IN)), rng.normal(size=(16, N_OUT))
+    network.train(x, y, 1, 4, verbose=False)
+    state, predictions, before = network.input_layer.normalizer.get_state(), network.predict(x), snapshot(network)
+    shifted = x * 1000.0 + 50.0
+    if failure == "overflowing cost" and dtype == "float64":
+        targets, expected = np.full_like(y, 1e300), FloatingPointError
+    elif failure == "overflowing cost":
+        # float32 measures the cost in float64: the first update overflows instead.
+        targets, expected = np.full_like(y, 3e38), FloatingPointError
+        network.optimizer.learning_rate = 1e38
+    else:
+        targets, expected = y, ValueError
+        activation.armed = True
+    keywords = dict(_first_batch_failures()[path])
+    if keywords.get("validation_data") == "same":
+        keywords["validation_data"] = (shifted, targets)
+    with pytest.raises(expected) as raised:
+        network.train(shifted, targets, 3, 4, verbose=False, fit_normalizer=True, **keywords)
+    if expected is FloatingPointError:
+        assert "epoch 1, batch 1" in str(raised.value)
+    activation.armed = False
+    network.optimizer.learning_rate = 0.01
+    assert_unchanged(network, before)
+    after = network.input_layer.normalizer.get_state()
+    assert sorted(after) == sorted(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(after[key], value)
+    np.testing.assert_array_equal(network.predict(x), predictions)

@@ -453,3 +453,133 @@ def test_wrong_shape_from_compute_in_predict(data):
     network = network_with(WideTanh())
     with pytest.raises(ValueError, match="activation_func"):
         network.predict(x)
+
+
+# ----- a custom metric returning NaN or infinity --------------------------------
+
+
+class NonFiniteMetric(PyPercentCorrect):
+    """Returns ``value`` from its ``after``-th call on."""
+
+    def __init__(self, value, after):
+        self.value, self.after, self.calls = value, after, 0
+
+    def compute(self, predictions, targets):
+        self.calls += 1
+        if self.calls >= self.after:
+            return self.value
+        return super().compute(predictions, targets)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, float("nan")], ids=["nan", "inf", "-inf", "float nan"])
+@pytest.mark.parametrize("after", [1, 3, 8], ids=["first batch", "third batch", "a later epoch"])
+def test_a_custom_metric_returning_a_non_finite_value_is_refused(value, after, data):
+    """Never a NaN or infinity in the History: a ValueError naming the
+    metric, with the History of the epochs completed before it."""
+    x, y, vx, vy = data
+    metric = NonFiniteMetric(value, after)
+    network = network_with(metric)
+    with pytest.raises(ValueError, match=r"error_metric: NonFiniteMetric\.compute returned") as raised:
+        network.train(x, y, 3, 16, verbose=False, validation_data=(vx, vy))
+    history = getattr(raised.value, "history", network.history)
+    for record in history or []:
+        assert all(np.isfinite(v) for v in (record.cost, record.metric, record.val_cost, record.val_metric))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_custom_metric_returning_a_non_finite_value_in_evaluate(value, data):
+    x, y, _, _ = data
+    network = network_with(NonFiniteMetric(value, 1))
+    with pytest.raises(ValueError, match=r"error_metric: NonFiniteMetric\.compute returned"):
+        network.evaluate(y, y)
+
+
+# ----- a custom normalizer whose output is not the inputs' shape or not finite ---
+
+
+class MisbehavingZScore(PyZScore):
+    """Fits and transforms as ZScore, then spoils the transform's output
+    (``fault``) once ``armed``."""
+
+    def __init__(self, fault):
+        self.fault, self.armed = fault, False
+
+    def transform(self, X):
+        out = super().transform(X)
+        if not self.armed:
+            return out
+        return NORMALIZER_FAULTS[self.fault](out)
+
+
+def _with_nan(out):
+    out = out.copy()
+    out[-1, 0] = np.nan
+    return out
+
+
+NORMALIZER_FAULTS = {
+    "drops a row": lambda out: out[:-1],
+    "adds a row": lambda out: np.vstack([out, out[:1]]),
+    "drops a column": lambda out: out[:, :-1],
+    "transposed": lambda out: out.T,
+    "flattened": lambda out: out.ravel(),
+    "NaN": _with_nan,
+    "infinity": lambda out: np.where(out > 0, np.inf, out),
+    "both infinities": lambda out: np.where(out > 0, np.inf, -np.inf),
+    "None": lambda out: None,
+    "strings": lambda out: out.astype(str),
+}
+
+NORMALIZER_CALLS = {
+    "train": lambda network, x, y: network.train(x, y, 1, 8, verbose=False),
+    "train re-fitting": lambda network, x, y: network.train(x, y, 1, 8, verbose=False, fit_normalizer=True),
+    "validation_data": lambda network, x, y: network.train(x, y, 1, 8, verbose=False, validation_data=(x[:5], y[:5])),
+    "predict": lambda network, x, y: network.predict(x),
+    "compute_cost": lambda network, x, y: network.compute_cost(x, y),
+    "compute_gradients": lambda network, x, y: network.compute_gradients(x, y),
+}
+
+
+@pytest.mark.parametrize("call", sorted(NORMALIZER_CALLS))
+@pytest.mark.parametrize("fault", sorted(NORMALIZER_FAULTS))
+def test_a_custom_normalizer_spoiling_its_output_is_named(fault, call, data):
+    """Never a silent wrong number of predictions, nor an error blaming the
+    inputs or targets: the message names the normalizer's class, and the
+    network is unchanged."""
+    x, y, _, _ = data
+    normalizer = MisbehavingZScore(fault)
+    network = network_with(normalizer)
+    network.train(x, y, 1, 8, verbose=False)
+    before = snapshot(network)
+    normalizer.armed = True
+    with pytest.raises((ValueError, TypeError), match=r"custom normalizer MisbehavingZScore\.transform returned"):
+        NORMALIZER_CALLS[call](network, x, y)
+    assert_unchanged(network, before)
+
+
+class HugeZScore(PyZScore):
+    def transform(self, X):
+        return np.where(super().transform(X) > 0, 1e300, 0.0)
+
+
+def test_finite_normalized_inputs_whose_sum_overflows_pass(data):
+    """The check sums the output first; an overflowing sum of finite values
+    is no fault of the normalizer."""
+    x, y, _, _ = data
+    network = network_with(HugeZScore())
+    network.train(x, y, 1, 8, verbose=False)
+    try:
+        network.predict(x)
+    except ValueError as error:  # the network's own overflow rules may apply
+        assert "normalizer" not in str(error)
+
+
+def test_non_finite_inputs_are_still_blamed_on_the_inputs(data):
+    """The normalizer passes a NaN through; the inputs held it."""
+    x, y, _, _ = data
+    network = network_with(PyZScore())
+    network.train(x, y, 1, 8, verbose=False)
+    x = x.copy()
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError, match="^inputs: contains NaN or infinite values"):
+        network.predict(x)

@@ -8,6 +8,7 @@ KeyboardInterrupt carrying the History so far, and leave a usable network.
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 
@@ -125,3 +126,86 @@ def test_interrupt_with_a_custom_component(rng):
     assert isinstance(error.history, History)
     assert network.history is error.history
     check_usable(network, inputs, targets)
+
+
+# ----- Ctrl-C twice ------------------------------------------------------------
+
+
+class DoubleCtrlC(ActivationFunc):
+    """Tanh that presses Ctrl-C twice during its ``at``-th forward pass: once,
+    then again after the engine's caller has taken the first (it polls every
+    50 ms), so the second is still pending when training returns."""
+
+    def __init__(self, at):
+        self.at, self.calls = at, 0
+
+    def compute(self, v):
+        self.calls += 1
+        if self.calls == self.at:
+            _thread.interrupt_main()
+            time.sleep(0.3)
+            _thread.interrupt_main()
+        return np.tanh(v)
+
+    def derivative(self, v):
+        return 1.0 - np.tanh(v) ** 2
+
+
+@pytest.mark.parametrize("with_callbacks", [False, True], ids=["engine loop", "callbacks"])
+def test_ctrl_c_twice_within_one_batch_still_carries_the_history(rng, with_callbacks):
+    """Both presses are one interrupt: the KeyboardInterrupt that reaches the
+    caller carries the History of the completed epochs, which is also
+    network.history, and the SIGINT handler is the default one again."""
+    from pynet.callbacks import Callback
+
+    inputs, targets = rng.normal(size=(256, 50)), rng.normal(size=(256, 2))
+    network = make(DoubleCtrlC(at=2 * 16 + 2))  # epoch 3, batch 2 (16 batches an epoch)
+    # A bounded run: if the interrupt were lost, train would end rather than hang.
+    with pytest.raises(KeyboardInterrupt) as raised:
+        network.train(inputs, targets, 200, 16, verbose=False, callbacks=[Callback()] if with_callbacks else None)
+    history = getattr(raised.value, "history", None)
+    assert isinstance(history, History), "the KeyboardInterrupt has no .history"
+    assert network.history is history
+    assert len(history) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    check_usable(network, inputs, targets)
+
+
+def test_ctrl_c_twice_in_a_callback_carries_the_history(rng):
+    """Pressed twice in Python code between epochs (a callback's)."""
+    from pynet.callbacks import Callback
+
+    class PressTwice(Callback):
+        def on_epoch_end(self, record, network):
+            if record.epoch == 2:
+                _thread.interrupt_main()
+                _thread.interrupt_main()
+                time.sleep(0.01)  # the signals are handled here, in Python code
+
+    inputs, targets = rng.normal(size=(64, 50)), rng.normal(size=(64, 2))
+    network = make()
+    with pytest.raises(KeyboardInterrupt) as raised:
+        network.train(inputs, targets, 200, 16, verbose=False, callbacks=[PressTwice()])
+    history = getattr(raised.value, "history", None)
+    assert isinstance(history, History), "the KeyboardInterrupt has no .history"
+    assert network.history is history
+    assert len(history) == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_handler_of_your_own_is_left_in_place(rng):
+    """pynet only merges presses for Python's default handler; yours is
+    called for every press and stays installed."""
+    presses = []
+
+    def handler(signum, frame):
+        presses.append(signum)
+
+    inputs, targets = rng.normal(size=(64, 50)), rng.normal(size=(64, 2))
+    network = make()
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        network.train(inputs, targets, 2, 16, verbose=False)
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, previous)

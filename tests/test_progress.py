@@ -165,3 +165,59 @@ def test_no_terminal_output_with_verbose_false(monkeypatch, data):
     make().train(x, y, 2, 8, verbose=False)
     monkeypatch.undo()
     assert terminal.getvalue() == ""
+
+
+# ----- progress output never breaks training -----
+
+
+class ClosedAfter(io.StringIO):
+    """A stream that fails once ``writes`` writes have gone through."""
+
+    def __init__(self, writes, error, tty=False):
+        super().__init__()
+        self.writes, self.error, self.tty = writes, error, tty
+
+    def isatty(self):
+        if self.error is ValueError and self.writes <= 0:
+            raise ValueError("I/O operation on closed file.")
+        return self.tty
+
+    def write(self, text):
+        if self.writes <= 0:
+            raise self.error("the stream went away")
+        self.writes -= 1
+        return super().write(text)
+
+
+def closed_stream():
+    stream = io.StringIO()
+    stream.close()
+    return stream
+
+
+NO_STDOUT = {
+    "None (pythonw, services)": lambda: None,
+    "closed": closed_stream,
+    "closed terminal": lambda: ClosedAfter(0, ValueError, tty=True),
+    "closed after the first epoch": lambda: ClosedAfter(1, ValueError),
+    "broken pipe": lambda: ClosedAfter(1, BrokenPipeError),
+    "full disk": lambda: ClosedAfter(2, OSError),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NO_STDOUT))
+@pytest.mark.parametrize("with_callbacks", [False, True], ids=["engine loop", "callbacks"])
+def test_training_without_a_usable_stdout_runs_to_the_end(monkeypatch, data, kind, with_callbacks):
+    """verbose=True (the default) with sys.stdout None, closed or failing:
+    the output is dropped, the training is not."""
+    from pynet.callbacks import Callback
+
+    x, y = data
+    reference = make()
+    expected = reference.train(x, y, 4, 8, verbose=False)
+    monkeypatch.setattr(sys, "stdout", NO_STDOUT[kind]())
+    network = make()
+    history = network.train(x, y, 4, 8, callbacks=[Callback()] if with_callbacks else None)
+    assert len(history) == 4
+    assert [record.cost for record in history] == [record.cost for record in expected]
+    assert network.history is history

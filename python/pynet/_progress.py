@@ -3,6 +3,11 @@
 On a terminal one line per epoch is rewritten in place; elsewhere (a log
 file, a notebook capture, CI) each epoch prints one plain line when it ends,
 so output is never flooded with carriage returns.
+
+Progress is a side channel: when there is no usable stream (``sys.stdout``
+is None under pythonw or a service, or it is closed, or a write fails with
+a broken pipe or a full disk), the output is dropped for the rest of the
+run and training goes on.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ class Progress:
 
     def __init__(self, epochs: int, stream: TextIO | None = None) -> None:
         self.epochs = epochs
-        self.stream = stream if stream is not None else sys.stdout
-        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.stream: TextIO | None = stream if stream is not None else sys.stdout
+        self.interactive = False
+        try:
+            self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        except Exception:  # a closed stream: see _write
+            self.stream = None
         self.started = time.perf_counter()
         self.epoch_started = self.started
         self.epochs_done = 0
@@ -49,8 +58,7 @@ class Progress:
             f"Epoch {epoch:>{self._width()}}/{self.epochs}  batch {batch}/{batches}  "
             f"cost {cost:.4f}  {rate:,.0f} examples/s  ETA {_duration(remaining)}"
         )
-        self.stream.write("\r" + line + "\x1b[K")
-        self.stream.flush()
+        self._write("\r" + line + "\x1b[K")
 
     def on_epoch(
         self,
@@ -68,8 +76,7 @@ class Progress:
         line = f"Epoch {epoch:>{self._width()}}/{self.epochs}  {'  '.join(figures)}  {took}"
         prefix = "\r" if self.interactive else ""
         suffix = "\x1b[K\n" if self.interactive else "\n"
-        self.stream.write(prefix + line + suffix)
-        self.stream.flush()
+        self._write(prefix + line + suffix)
         self.epoch_started = now
         self.epochs_done = epoch
 
@@ -78,7 +85,7 @@ class Progress:
         last epoch (Ctrl-C, a divergence, a user's exception), if anything."""
         total = time.perf_counter() - self.started
         if self.interactive:
-            self.stream.write("\r\x1b[K")
+            self._write("\r\x1b[K")
         note = ", stopped early" if history.stopped_early else ""
         if history.restored_epoch is not None:
             note += f", restored the parameters of epoch {history.restored_epoch}"
@@ -88,5 +95,15 @@ class Progress:
             lead = f"Stopped by {type(stopped_by).__name__} after {len(history)} complete epoch(s)"
         else:
             lead = f"Trained {len(history)} epoch(s)"
-        self.stream.write(f"{lead} in {_duration(total)}{note}\n")
-        self.stream.flush()
+        self._write(f"{lead} in {_duration(total)}{note}\n")
+
+    def _write(self, text: str) -> None:
+        """Writes and flushes `text`; a stream that fails is dropped, never
+        raised from: progress must not stop training (or hide what did)."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:  # closed (ValueError), broken pipe or full disk (OSError), or no stream at all
+            self.stream = None

@@ -9,18 +9,26 @@ never executes anything from the file.
 Loading parses the archive itself (``zipfile`` plus a strict reader of the
 ``.npy`` headers ``np.savez`` writes) from the file's bytes in memory, so
 that every failure of the zip or npy layer on damaged or foreign bytes is
-mapped, in one place (`read_archive`), to `FormatError`, a ValueError.
+mapped, in one place (`Archive`), to `FormatError`, a ValueError. It reads
+only the members the description needs, each after checking the size its
+headers declare against the size the architecture implies (and against the
+compressed bytes present), so a damaged or hostile file is refused before
+anything is inflated or allocated for it.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import json
 import math
 import os
+import secrets
+import stat
 import zipfile
-from typing import TYPE_CHECKING, Any, BinaryIO, Union
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
 
@@ -168,34 +176,60 @@ def _upgrade(description: dict[str, Any], arrays: Any) -> tuple[dict[str, Any], 
     """A version-2 description and its arrays in version 3's terms: dense
     layers only, positional names (``layer0.weights``, ``layer0.moment0``
     … ``moment3`` = weights' then biases' first and second moments, unused
-    ones zero) mapped onto the engine's names and the rule's slots."""
+    ones zero) mapped onto the engine's names and the rule's slots. The
+    arrays are renamed, not read."""
     from . import optimizers as optimizers_module
 
     layers = [{"kind": "dense", **layer} for layer in description["layers"]]
     optimizer = _build(description["optimizer"], "optimizer")
     slots = optimizer._core.slot_names if isinstance(optimizer, optimizers_module.Optimizer) else []
-    upgraded: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for index in range(len(layers)):
         for part_index, part in enumerate(("weights", "biases")):
             name = f"dense_{index}.{part}"
-            upgraded[f"parameter/{name}"] = arrays[f"layer{index}.{part}"]
+            names[f"parameter/{name}"] = f"layer{index}.{part}"
             for slot_index, slot in enumerate(slots):
-                upgraded[f"optimizer/{name}/{slot}"] = arrays[f"layer{index}.moment{2 * part_index + slot_index}"]
-    upgraded["rng/shuffle.key"] = arrays["rng.key"]
+                names[f"optimizer/{name}/{slot}"] = f"layer{index}.moment{2 * part_index + slot_index}"
+    names["rng/shuffle.key"] = "rng.key"
     for name in arrays:
         if name.startswith("normalizer."):
-            upgraded[name] = arrays[name]
+            names[name] = name
     rng = {"shuffle": description["rng"]}
-    return {**description, "version": VERSION, "layers": layers, "rng": rng}, upgraded
+    return {**description, "version": VERSION, "layers": layers, "rng": rng}, _Renamed(arrays, names)
+
+
+class _Renamed:
+    """`arrays` under other names (a version-2 file read in version 3's terms)."""
+
+    def __init__(self, arrays: Any, names: dict[str, str]) -> None:
+        self._arrays = arrays
+        self._names = names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names and self._names[name] in self._arrays
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._names if self._names[name] in self._arrays)
+
+    def read(self, name: str, shape: tuple[int, ...] | None = None, max_bytes: int | None = None) -> np.ndarray:
+        return _read(self._arrays, self._names[name], shape, max_bytes)
+
+    def declared_shape(self, name: str) -> tuple[int, ...]:
+        return _declared_shape(self._arrays, self._names[name])
 
 
 def from_arrays(arrays: Any) -> NeuralNetwork:
-    """Rebuilds a network from `to_arrays`' output (or a loaded .npz)."""
+    """Rebuilds a network from `to_arrays`' output (or an `Archive`, whose
+    members are then read one by one, each checked against the size the
+    description implies before it is inflated)."""
     from .layers import InputLayer
     from .network import NeuralNetwork
 
     try:
-        description = json.loads(bytes(_stored(arrays, DESCRIPTION_KEY, np.uint8)).decode("utf-8"))
+        text = bytes(_stored(arrays, DESCRIPTION_KEY, np.uint8, max_bytes=_MAX_DESCRIPTION_BYTES))
+        description = json.loads(text.decode("utf-8"))
+    except FormatError:
+        raise
     except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as error:
         raise FormatError(f"no readable network description ({type(error).__name__}: {error})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT:
@@ -205,7 +239,16 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
     try:
         if description["version"] == 2:
             description, arrays = _upgrade(description, arrays)
-        _check_weight_shapes(description, arrays)
+        shapes = _parameter_shapes(description)
+        # Before the network is built: a damaged size must not make loading
+        # allocate (and initialise) more than the file holds.
+        for name, shape in shapes.items():
+            if name.endswith(".weights") and _declared_shape(arrays, f"parameter/{name}") != shape:
+                declared = _declared_shape(arrays, f"parameter/{name}")
+                raise FormatError(
+                    f"damaged network file (parameter/{name} has shape {declared}; the description's "
+                    f"layer sizes need {shape})"
+                )
         input_layer = InputLayer(
             description["input_layer"]["nodes"], _build(description["input_layer"]["normalizer"], "normalizer")
         )
@@ -224,13 +267,19 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             dtype=description["dtype"],
         )
         names = network.parameter_names
-        parameters = [_stored(arrays, f"parameter/{name}", np.float64) for name in names]
+        if list(shapes) != names:
+            raise FormatError(f"damaged network file (the layers need parameters {names}, not {list(shapes)})")
+        parameters = [_stored(arrays, f"parameter/{name}", np.float64, shapes[name]) for name in names]
         # Dense layers only today: (weights, biases) pairs, in order.
         pairs = list(zip(parameters[0::2], parameters[1::2], strict=True))
         network.set_parameters(pairs[:-1], pairs[-1])
         slots = network.optimizer._core.slot_names
         state = {
-            name: {slot: _stored(arrays, f"optimizer/{name}/{slot}", np.float64) for slot in slots}
+            # The engine keeps a slot as one flat array per parameter.
+            name: {
+                slot: _stored(arrays, f"optimizer/{name}/{slot}", np.float64, (math.prod(shapes[name]),))
+                for slot in slots
+            }
             for name in names
             if slots
         }
@@ -238,13 +287,15 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
         for which, position in description["rng"].items():
             if which not in RNG_STREAMS:
                 raise FormatError(f"damaged network file (unknown random stream {which!r})")
-            key = bytes(_stored(arrays, f"rng/{which}.key", np.uint8))
+            key = bytes(_stored(arrays, f"rng/{which}.key", np.uint8, (_RNG_KEY_BYTES,)))
             network._core.set_rng_state(key, position["stream"], int(position["word_pos"]), which)
         # _build makes only pynet's own normalizers.
         if isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer):
+            features = (input_layer.nodes,)
+            statistics = _NORMALIZER_STATISTICS[type(input_layer.normalizer).__name__]
             normalizer_state: dict[str, Any] = {
-                name: _stored(arrays, f"normalizer.{name}", np.float64)
-                for name in ("exponent", "minimum", "maximum", "mean", "std")
+                name: _stored(arrays, f"normalizer.{name}", np.float64, () if name == "exponent" else features)
+                for name in statistics
                 if f"normalizer.{name}" in arrays
             }
             if "exponent" in normalizer_state:
@@ -255,35 +306,68 @@ def from_arrays(arrays: Any) -> NeuralNetwork:
             input_layer.normalizer.set_state(normalizer_state)
     except FormatError:
         raise
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as error:
-        raise FormatError(f"damaged network file ({type(error).__name__}: {error})") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as error:
+        raise FormatError(f"damaged network file ({type(error).__name__}: {_reason(error)})") from None
     return network
 
 
-def _check_weight_shapes(description: dict[str, Any], arrays: Any) -> None:
-    """The layer sizes the description declares must be those of the stored
-    weights, checked before the network is built: a damaged size must not
-    make loading allocate (and initialise) more than the file holds."""
+# What each built-in normalizer saves (`get_state`); the exponent is one
+# number, the others one per input node.
+_NORMALIZER_STATISTICS = {"DecimalScaling": ("exponent",), "MinMax": ("minimum", "maximum"), "ZScore": ("mean", "std")}
+# A random stream's key: ChaCha's 32 bytes.
+_RNG_KEY_BYTES = 32
+# The description is a few hundred bytes per layer; far more is damage.
+_MAX_DESCRIPTION_BYTES = 16 * 2**20
+
+
+def _parameter_shapes(description: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Every trainable array's shape by the engine's name, as the
+    description's layer sizes imply (dense layers: weights and biases)."""
     width = description["input_layer"]["nodes"]
+    shapes: dict[str, tuple[int, ...]] = {}
     dense_index = 0
     for layer in description["layers"]:
-        if layer.get("kind") != "dense":
+        if not isinstance(layer, dict) or layer.get("kind") != "dense":
             continue
-        name = f"parameter/dense_{dense_index}.weights"
-        shape = np.shape(arrays[name])
-        if shape != (layer["nodes"], width):
-            raise FormatError(
-                f"damaged network file ({name} has shape {shape}; the description's layer sizes need "
-                f"({layer['nodes']!r}, {width!r}))"
-            )
-        width = layer["nodes"]
+        nodes = layer["nodes"]
+        if type(nodes) is not int or type(width) is not int or nodes <= 0 or width <= 0:
+            raise FormatError(f"damaged network file (layer sizes {width!r} and {nodes!r})")
+        shapes[f"dense_{dense_index}.weights"] = (nodes, width)
+        shapes[f"dense_{dense_index}.biases"] = (nodes,)
+        width = nodes
         dense_index += 1
+    return shapes
 
 
-def _stored(arrays: Any, name: str, dtype: type) -> np.ndarray:
+def _declared_shape(arrays: Any, name: str) -> tuple[int, ...]:
+    """The shape of the array under `name`; of an archive's member, as its
+    header declares it (nothing is inflated beyond the header)."""
+    if hasattr(arrays, "declared_shape"):
+        shape: tuple[int, ...] = arrays.declared_shape(name)
+        return shape
+    return tuple(np.shape(arrays[name]))
+
+
+def _read(
+    arrays: Any, name: str, shape: tuple[int, ...] | None = None, max_bytes: int | None = None
+) -> np.ndarray:
+    """The array under `name`, which must have `shape` (when given) and at
+    most `max_bytes`; an archive's member is checked before it is read."""
+    if hasattr(arrays, "read"):
+        array: np.ndarray = arrays.read(name, shape, max_bytes)
+        return array
+    array = np.asarray(arrays[name])
+    if shape is not None and array.shape != shape:
+        raise FormatError(f"damaged network file ({name} has shape {array.shape}; the network needs {shape})")
+    return array
+
+
+def _stored(
+    arrays: Any, name: str, dtype: type, shape: tuple[int, ...] | None = None, max_bytes: int | None = None
+) -> np.ndarray:
     """The array saved under `name`, which must hold the kind of numbers
     `save` writes (a complex or text array is damage, not data to cast)."""
-    array = np.asarray(arrays[name])
+    array = _read(arrays, name, shape, max_bytes)
     expected = "u" if dtype is np.uint8 else "fiu"
     if array.dtype.kind not in expected:
         raise FormatError(f"damaged network file ({name} holds {array.dtype} values)")
@@ -310,13 +394,60 @@ def save(network: NeuralNetwork, file: PathOrFile) -> None:
     if hasattr(file, "write"):
         np.savez_compressed(file, **arrays)
     else:
-        with open(file, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+        _write_atomically(os.fspath(file), lambda handle: np.savez_compressed(handle, **arrays))
+
+
+def _write_atomically(path: str, write: Callable[[BinaryIO], None]) -> None:
+    """Writes a file at `path` all at once or not at all: `write` fills a
+    temporary file in the same folder, which is flushed, fsynced and then
+    renamed over `path` (``os.replace``, atomic on POSIX and Windows). A
+    failure (a full disk, Ctrl-C) leaves whatever was at `path` intact and
+    removes the temporary file.
+
+    A symbolic link is followed (its target is replaced, as ``open`` would
+    write it). A new file gets the mode ``open`` would give it (0o666 less
+    the umask); a replaced file keeps its permission bits (not its owner,
+    nor its other hard links, which a rename cannot keep).
+    """
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
+    # O_EXCL: never write through a file (or link) someone else put there.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            # Before any byte is written, so the data is never more readable than the old file.
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Makes the rename itself durable (POSIX; elsewhere there is nothing to open)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def load(file: PathOrFile) -> NeuralNetwork:
     _check_file(file, "r")
-    return from_arrays(read_archive(_read_bytes(file)))
+    with Archive(_read_bytes(file)) as archive:
+        return from_arrays(archive)
 
 
 def _read_bytes(file: PathOrFile) -> bytes:
@@ -340,8 +471,14 @@ _NPY_HEADER_FORMATS = {(1, 0): (2, "latin1"), (2, 0): (4, "latin1"), (3, 0): (4,
 _NPY_MAX_HEADER_LENGTH = 10_000
 
 
-def read_archive(data: bytes) -> dict[str, np.ndarray]:
-    """Every array of the ``.npz`` archive in `data`, by name.
+# Deflate never inflates one byte to more than 1,032 (258-byte matches of
+# 2 bits); a member declaring more than that of its compressed size lies.
+_MAX_DEFLATE_RATIO = 1032
+
+
+class Archive:
+    """The ``.npz`` archive in `data`, whose ``.npy`` members are read one
+    at a time, only when asked for, and checked before they are inflated.
 
     The zip layer (``zipfile``, ``zlib``) and the npy headers fail on damaged
     or foreign bytes in many ways: ``BadZipFile``, ``RuntimeError`` (a member
@@ -349,25 +486,59 @@ def read_archive(data: bytes) -> dict[str, np.ndarray]:
     method), ``zlib.error``, ``EOFError``, ``OSError``, ``MemoryError``,
     ``RecursionError`` (deeply nested header text), ``struct.error`` ...
     The bytes are already in memory, so any of these is about the content:
-    this is the one place that turns them into `FormatError`.
+    this class is the one place that turns them into `FormatError`.
     """
-    if data.startswith(_NPY_MAGIC):
-        raise FormatError("not a pynet network file (a single NumPy array, not an .npz archive)")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except Exception as error:  # the bytes are this function's only input (see the docstring)
-        raise FormatError(f"not a pynet network file (not a readable .npz archive: {_reason(error)})") from None
-    try:
-        with archive:
-            return {
-                info.filename[: -len(".npy")]: _read_member(archive, info)
-                for info in archive.infolist()
-                if info.filename.endswith(".npy")
+
+    def __init__(self, data: bytes) -> None:
+        if data.startswith(_NPY_MAGIC):
+            raise FormatError("not a pynet network file (a single NumPy array, not an .npz archive)")
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._members = {
+                info.filename[: -len(".npy")]: info for info in self._zip.infolist() if info.filename.endswith(".npy")
             }
-    except FormatError:
-        raise
-    except Exception as error:
-        raise FormatError(f"damaged network file (reading the .npz archive failed: {_reason(error)})") from None
+        except Exception as error:  # the bytes are this class's only input (see the docstring)
+            raise FormatError(f"not a pynet network file (not a readable .npz archive: {_reason(error)})") from None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._zip.close()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._members
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._members)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.read(name)
+
+    def declared_shape(self, name: str) -> tuple[int, ...]:
+        """The member's shape as its header declares it; only the header is inflated."""
+        info = self._members[name]
+        with self._failures_as_format_errors():
+            with self._zip.open(info) as member:
+                shape, _, _, _ = _read_npy_header(info, member)
+        return shape
+
+    def read(self, name: str, shape: tuple[int, ...] | None = None, max_bytes: int | None = None) -> np.ndarray:
+        """The member `name` (KeyError if absent), refused before its data is
+        inflated unless its header declares `shape` (when given), at most
+        `max_bytes` (when given), and no more than its compressed bytes can hold."""
+        info = self._members[name]
+        with self._failures_as_format_errors():
+            return _read_member(self._zip, info, shape, max_bytes)
+
+    @contextlib.contextmanager
+    def _failures_as_format_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except FormatError:
+            raise
+        except Exception as error:
+            raise FormatError(f"damaged network file (reading the .npz archive failed: {_reason(error)})") from None
 
 
 def _reason(error: Exception) -> str:
@@ -375,31 +546,59 @@ def _reason(error: Exception) -> str:
     return reason if len(reason) <= 200 else reason[:200] + "..."
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
-    """One ``.npy`` member, read without pickle and without allocating more
-    than the member holds: its header's shape is checked against the bytes
-    that follow before any array is made."""
+def _read_npy_header(info: zipfile.ZipInfo, member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """Reads a member's ``.npy`` header; returns the shape, the order, the
+    dtype and the number of bytes its data must have."""
     name = info.filename
+    magic = member.read(8)
+    version = (magic[6], magic[7]) if len(magic) == 8 and magic.startswith(_NPY_MAGIC) else None
+    if version not in _NPY_HEADER_FORMATS:
+        raise FormatError(f"damaged network file ({name} is not a NumPy array)")
+    length_size, encoding = _NPY_HEADER_FORMATS[version]
+    header_length = int.from_bytes(member.read(length_size), "little")
+    if header_length > _NPY_MAX_HEADER_LENGTH:
+        raise FormatError(f"damaged network file ({name} has a {header_length}-byte header)")
+    header = member.read(header_length)
+    if len(header) != header_length:
+        raise FormatError(f"damaged network file ({name} ends inside its header)")
+    shape, fortran_order, dtype = _parse_npy_header(name, header.decode(encoding))
+    size = math.prod(shape) * dtype.itemsize
+    available = info.file_size - (8 + length_size + header_length)
+    if size > available:
+        raise FormatError(
+            f"damaged network file ({name} declares shape {shape} of {dtype}, {size} bytes, "
+            f"but holds {max(available, 0)})"
+        )
+    return shape, fortran_order, dtype, size
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, expected_shape: tuple[int, ...] | None, max_bytes: int | None
+) -> np.ndarray:
+    """One ``.npy`` member, read without pickle and without inflating or
+    allocating more than the member holds: its declared sizes are checked
+    against its compressed bytes, its header's shape against `expected_shape`
+    and the bytes that follow, before any array is made."""
+    name = info.filename
+    if info.compress_type == zipfile.ZIP_STORED:
+        most = info.compress_size
+    else:
+        most = _MAX_DEFLATE_RATIO * info.compress_size + 1024
+    if info.file_size > most:
+        raise FormatError(
+            f"damaged network file ({name} declares {info.file_size} bytes, more than its "
+            f"{info.compress_size} compressed bytes can hold)"
+        )
+    if max_bytes is not None and info.file_size > max_bytes + _NPY_MAX_HEADER_LENGTH:
+        raise FormatError(f"damaged network file ({name} declares {info.file_size} bytes, more than {max_bytes})")
     with archive.open(info) as member:
-        magic = member.read(8)
-        version = (magic[6], magic[7]) if len(magic) == 8 and magic.startswith(_NPY_MAGIC) else None
-        if version not in _NPY_HEADER_FORMATS:
-            raise FormatError(f"damaged network file ({name} is not a NumPy array)")
-        length_size, encoding = _NPY_HEADER_FORMATS[version]
-        header_length = int.from_bytes(member.read(length_size), "little")
-        if header_length > _NPY_MAX_HEADER_LENGTH:
-            raise FormatError(f"damaged network file ({name} has a {header_length}-byte header)")
-        header = member.read(header_length)
-        if len(header) != header_length:
-            raise FormatError(f"damaged network file ({name} ends inside its header)")
-        shape, fortran_order, dtype = _parse_npy_header(name, header.decode(encoding))
-        size = math.prod(shape) * dtype.itemsize
-        available = info.file_size - (8 + length_size + header_length)
-        if size > available:
+        shape, fortran_order, dtype, size = _read_npy_header(info, member)
+        if expected_shape is not None and shape != expected_shape:
             raise FormatError(
-                f"damaged network file ({name} declares shape {shape} of {dtype}, {size} bytes, "
-                f"but holds {max(available, 0)})"
+                f"damaged network file ({name} declares shape {shape}; the network needs {expected_shape})"
             )
+        if max_bytes is not None and size > max_bytes:
+            raise FormatError(f"damaged network file ({name} declares {size} bytes, more than {max_bytes})")
         raw = member.read(size)
         # Reading on to the end makes zipfile check the member's CRC-32.
         if len(raw) != size or member.read(1):

@@ -3,12 +3,15 @@ and exposes training, prediction and parameters."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import numbers
 import os
 import secrets
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
@@ -42,6 +45,66 @@ def _dtype_name(dtype: Any) -> str:
     if name not in ("float64", "float32"):
         raise ValueError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}")
     return name
+
+
+# The hyper-parameters the engine computes with in the network's precision
+# (cast to float32 in a float32 network), by the argument name in their
+# component's config; a schedule's rates likewise. Fractions that only
+# shape a rate (decay_rate of a schedule, alpha of CosineDecay) and
+# arguments computed in float64 (weight_decay, dropout rates) are not here.
+_PRECISION_ARGUMENTS = frozenset(
+    {"learning_rate", "epsilon", "decay_rate", "decay_rate1", "decay_rate2",
+     "penalty", "l1_penalty", "l2_penalty", "leak", "alpha", "threshold"}
+)
+_SCHEDULE_RATES = ("initial_learning_rate", "warmup_target", "values")
+
+
+def _check_representable(dtype: str, argument: str, value: Any) -> None:
+    """A hyper-parameter must survive rounding to the network's precision:
+    a non-zero one that rounds to 0, or a finite one that overflows, would
+    silently never change a parameter or divide by zero."""
+    if dtype != "float32" or isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return
+    value = float(value)
+    with np.errstate(over="ignore"):
+        rounded = float(np.float32(value))
+    if value != 0 and rounded == 0:
+        problem = "rounds to 0"
+    elif math.isfinite(value) and not math.isfinite(rounded):
+        problem = "overflows to infinity"
+    else:
+        return
+    raise ValueError(
+        f"{argument}: {value!r} {problem} in this network's float32 precision (which holds magnitudes "
+        f"from about 1.4e-45 to 3.4e38); use a value within that range or dtype='float64'. "
+        f"Received: {argument}={value!r}"
+    )
+
+
+def _check_rate(dtype: str, rate: Any) -> None:
+    """A learning rate, constant or a schedule's rates, in the network's precision."""
+    from .schedules import LearningRateSchedule
+
+    if not isinstance(rate, LearningRateSchedule):
+        _check_representable(dtype, "learning_rate", rate)
+        return
+    config = rate.get_config()
+    for argument in _SCHEDULE_RATES:
+        values = config.get(argument)
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            _check_representable(dtype, argument, value)
+
+
+def _check_hyper_parameters(dtype: str, optimizer: Optimizer, components: Sequence[Any]) -> None:
+    """Every built-in component's hyper-parameters in the network's precision
+    (a custom component computes in Python, in float64)."""
+    _check_rate(dtype, optimizer.learning_rate)
+    for component in [optimizer, *components]:
+        if component is None or not (is_builtin(component) or component is optimizer):
+            continue
+        for argument, value in component.get_config().items():
+            if argument in _PRECISION_ARGUMENTS and argument != "learning_rate":
+                _check_representable(dtype, argument, value)
 
 
 class NeuralNetwork:
@@ -112,6 +175,14 @@ class NeuralNetwork:
         if initializer not in _INITIALIZERS:
             raise ValueError(f"initializer: expected one of {_INITIALIZERS}. Received: initializer={initializer!r}")
 
+        dtype_name = _dtype_name(dtype)
+        dense_layers = [layer for layer in [*hidden_layers, output_layer] if not isinstance(layer, DropoutLayer)]
+        _check_hyper_parameters(
+            dtype_name,
+            optimizer,
+            [output_layer.cost_func]
+            + [part for layer in dense_layers for part in (layer.activation_func, layer.regularizer)],
+        )
         self._core: _core.Network = _core.Network(
             input_layer._engine_spec(),
             [layer._engine_spec() for layer in hidden_layers],
@@ -120,8 +191,9 @@ class NeuralNetwork:
             native(optimizer, "optimizer"),
             seed,
             initializer,
-            _dtype_name(dtype),
+            dtype_name,
         )
+        self._dtype_name: str = dtype_name
         self._input_layer: InputLayer = input_layer
         self._hidden_layers: list[DenseLayer | DropoutLayer] = list(hidden_layers)
         self._output_layer: DenseOutputLayer = output_layer
@@ -174,6 +246,13 @@ class NeuralNetwork:
     def dtype(self) -> np.dtype[Any]:
         return np.dtype(self._core.dtype)
 
+    def _sync_learning_rate(self) -> None:
+        """Hands the engine the optimizer's learning rate, which may have
+        been set since the last call (so it is checked against the
+        network's precision here, as the constructor checks the first)."""
+        _check_rate(self._dtype_name, self._optimizer.learning_rate)
+        self._core.set_learning_rate(self._optimizer._core)
+
     def _normalizer_core(self) -> Any:
         """The engine's normalizer, or None when there is none or it is a
         custom one (which `_inputs` applies in Python instead)."""
@@ -209,13 +288,28 @@ class NeuralNetwork:
 
     @staticmethod
     def _checked_custom_transform(custom: Normalizer, inputs: NDArray[np.float64], name: str) -> NDArray[np.float64]:
-        """A custom normalizer's output, which must keep the examples' shape."""
-        transformed = float_array(custom.transform(inputs), name)
+        """A custom normalizer's output, which must be real numbers of the
+        examples' shape, finite where the inputs are: a fault is named as
+        the normalizer's, not blamed on the inputs (or on the targets, whose
+        count would no longer match)."""
+        what = f"{name}: the custom normalizer {type(custom).__name__}.transform returned"
+        output = custom.transform(inputs)
+        try:
+            transformed = float_array(output, name)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{what} {type(output).__name__}, not an array of real numbers ({error})") from None
         if transformed.shape != inputs.shape:
             raise ValueError(
-                f"{name}: the custom normalizer {type(custom).__name__}.transform returned shape "
-                f"{transformed.shape} for inputs of shape {inputs.shape}; it must keep the shape"
+                f"{what} shape {transformed.shape} for inputs of shape {inputs.shape}; it must keep the shape"
             )
+        # One pass without a temporary; the element-wise check runs only if
+        # the sum is not finite (a NaN, an infinity, or an overflowing sum).
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(transformed)
+        if not math.isfinite(total) and not np.isfinite(transformed).all():
+            if not np.isfinite(inputs).all():
+                raise ValueError(f"{name}: contains NaN or infinite values")
+            raise ValueError(f"{what} NaN or infinite values for finite inputs")
         return transformed
 
     def _targets(self, targets: Any, name: str) -> NDArray[np.float64]:
@@ -341,60 +435,61 @@ class NeuralNetwork:
                 "fit_normalizer: the input layer's normalizer has not been fitted; "
                 "pass fit_normalizer=True or call network.input_layer.normalizer.fit(inputs) first"
             )
-        custom_normalizer = self._custom_normalizer() if refit else None
-        backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
-        step_before = self._core.step
+        with _interrupts_as_one(self):
+            custom_normalizer = self._custom_normalizer() if refit else None
+            backup = copy.deepcopy(custom_normalizer.__dict__) if custom_normalizer is not None else None
+            step_before = self._core.step
 
-        def restore_custom_normalizer() -> None:
-            if custom_normalizer is not None and backup is not None:
-                custom_normalizer.__dict__.clear()
-                custom_normalizer.__dict__.update(backup)
+            def restore_custom_normalizer() -> None:
+                if custom_normalizer is not None and backup is not None:
+                    custom_normalizer.__dict__.clear()
+                    custom_normalizer.__dict__.update(backup)
 
-        try:
-            if custom_normalizer is not None:
-                custom_normalizer.fit(float_array(inputs, "inputs"))
-            inputs = self._inputs(inputs, "inputs")
-            targets = self._targets(targets, "targets")
-            validation = None
-            if validation_data is not None:
-                validation = (
-                    self._inputs(validation_data[0], "validation_data"),
-                    self._targets(validation_data[1], "validation_data"),
+            try:
+                if custom_normalizer is not None:
+                    custom_normalizer.fit(float_array(inputs, "inputs"))
+                inputs = self._inputs(inputs, "inputs")
+                targets = self._targets(targets, "targets")
+                validation = None
+                if validation_data is not None:
+                    validation = (
+                        self._inputs(validation_data[0], "validation_data"),
+                        self._targets(validation_data[1], "validation_data"),
+                    )
+                    if validation[0].dtype != inputs.dtype:
+                        # The engine reads both in one element type.
+                        inputs = float_array(inputs, "inputs")
+                        validation = (float_array(validation[0], "validation_data"), validation[1])
+                progress = Progress(epochs) if verbose else None
+                run = _EngineRun(
+                    self,
+                    inputs,
+                    targets,
+                    mini_batch_size,
+                    refit,
+                    validation,
+                    progress,
+                    bool(shuffle),
+                    weights,
                 )
-                if validation[0].dtype != inputs.dtype:
-                    # The engine reads both in one element type.
-                    inputs = float_array(inputs, "inputs")
-                    validation = (float_array(validation[0], "validation_data"), validation[1])
-            progress = Progress(epochs) if verbose else None
-            run = _EngineRun(
-                self,
-                inputs,
-                targets,
-                mini_batch_size,
-                refit,
-                validation,
-                progress,
-                bool(shuffle),
-                weights,
-            )
-            if callback_list:
-                records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
-            else:
-                records, stopped_early, restored_epoch, pending = run.all_epochs(epochs, early_stopping)
-        except BaseException:
-            restore_custom_normalizer()
-            raise
-        if self._core.step == step_before:
-            # Stopped before its first update: the parameters never saw the new fit.
-            restore_custom_normalizer()
-        history = History(records, stopped_early, restored_epoch)
-        self.history = history
-        if progress is not None:
-            progress.finish(history, pending)
-        if pending is not None:
-            pending.history = history  # type: ignore[attr-defined]
-            raise pending
-        return history
+                if callback_list:
+                    records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
+                else:
+                    records, stopped_early, restored_epoch, pending = run.all_epochs(epochs, early_stopping)
+            except BaseException:
+                restore_custom_normalizer()
+                raise
+            if self._core.step == step_before:
+                # Stopped before its first update: the parameters never saw the new fit.
+                restore_custom_normalizer()
+            history = History(records, stopped_early, restored_epoch)
+            self.history = history
+            if progress is not None:
+                progress.finish(history, pending)
+            if pending is not None:
+                pending.history = history  # type: ignore[attr-defined]
+                raise pending
+            return history
 
     def predict(self, inputs: Any) -> NDArray[Any]:
         """Outputs for each example: shape ``(examples, output nodes)``, in
@@ -413,7 +508,8 @@ class NeuralNetwork:
 
         Raises:
             ValueError: if the network has no error metric, if the shapes do
-                not match, or if ``predictions`` look like inputs.
+                not match, if ``predictions`` look like inputs, or if a custom
+                metric returns NaN or infinity.
         """
         if self._error_metric is None:
             raise ValueError("error_metric: this network was built without an ErrorMetric, so it cannot evaluate")
@@ -428,7 +524,15 @@ class NeuralNetwork:
                 f"example, the input layer's nodes (the output layer has {self._output_layer.nodes}); "
                 "call network.evaluate(network.predict(x), y)"
             )
-        return self._error_metric.compute(predictions, targets)
+        metric = self._error_metric
+        value = metric.compute(predictions, targets)
+        if not is_builtin(metric) and isinstance(value, numbers.Real) and not math.isfinite(value):
+            # As in train (checked where the engine takes a custom metric's value).
+            raise ValueError(
+                f"error_metric: {type(metric).__name__}.compute returned {float(value)}; "
+                "a metric must be a finite number"
+            )
+        return value
 
     def compute_cost(self, inputs: Any, targets: Any) -> float:
         """The training cost over these examples: mean example cost plus the
@@ -481,7 +585,7 @@ class NeuralNetwork:
             )
         pairs = [_pair(pair, "gradients", "gradients") for pair in hidden]
         pairs.append(_pair(output, "gradients", "gradients"))
-        self._core.set_learning_rate(self._optimizer._core)
+        self._sync_learning_rate()
         self._core.apply_gradients(pairs)
 
     @property
@@ -663,6 +767,53 @@ def _split_layers(layers: list[tuple[NDArray[Any], NDArray[Any]]]) -> Parameters
     return [(weights, biases) for weights, biases in hidden], (output_weights, output_biases)
 
 
+@contextlib.contextmanager
+def _interrupts_as_one(network: NeuralNetwork) -> Iterator[None]:
+    """Ctrl-C pressed several times during one ``train`` call is one
+    interrupt, and the KeyboardInterrupt that ends the call carries the
+    History of its completed epochs (also ``network.history``) wherever it
+    was raised.
+
+    The engine takes the first press (its caller polls for signals) and
+    stops after the current batch; a second press would otherwise be
+    raised by Python's handler in the Python layer as soon as the engine
+    returns, discarding its History. So while the call runs, Python's
+    default SIGINT handler is wrapped to raise once; a handler of your own
+    is left alone (and then called for every press). Signals reach the main
+    thread only, so only a call there installs the wrapper (two
+    ``signal.signal`` calls per ``train``, none per batch).
+    """
+    history_before = network.history
+    wrapper: Callable[[int, Any], None] | None = None
+    if threading.current_thread() is threading.main_thread():
+        interrupted = False
+
+        def raise_once(signum: int, frame: Any) -> None:
+            nonlocal interrupted
+            if not interrupted:
+                interrupted = True
+                signal.default_int_handler(signum, frame)
+
+        try:
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, raise_once)
+                wrapper = raise_once
+        except ValueError:  # not the main interpreter
+            pass
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        if getattr(interrupt, "history", None) is None:
+            # Raised in the Python layer: the History this call recorded, if any.
+            if network.history is None or network.history is history_before:
+                network.history = History([], False)
+            interrupt.history = network.history  # type: ignore[attr-defined]
+        raise
+    finally:
+        if wrapper is not None and signal.getsignal(signal.SIGINT) is wrapper:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _callbacks(callbacks: Any) -> list[Callback]:
     if callbacks is None:
         return []
@@ -713,8 +864,7 @@ class _EngineRun:
         on_epoch: Callable[..., Any] | None,
     ) -> tuple[list[Any], bool, int | None, BaseException | None]:
         network = self.network
-        # The optimizer's learning rate may have been set since the last call.
-        network._core.set_learning_rate(network._optimizer._core)
+        network._sync_learning_rate()
         metric = network._error_metric
         return network._core.train(
             self.inputs,

@@ -185,6 +185,17 @@ impl PythonComponent {
     fn number(&self, method: &str, args: Vec<ArrayD<f64>>) -> Result<f64> {
         self.call(method, args, |result| result.extract::<f64>())
     }
+
+    /// The user's class name, for messages.
+    fn class_name(&self) -> String {
+        Python::attach(|py| {
+            self.object
+                .bind(py)
+                .get_type()
+                .name()
+                .map_or_else(|_| "the custom component".to_string(), |name| name.to_string())
+        })
+    }
 }
 
 /// Any array-like a user's method returns, as an owned f64 array.
@@ -234,8 +245,21 @@ impl CustomRegularizer for PythonComponent {
 }
 
 impl CustomMetric for PythonComponent {
+    /// A metric is reported (History, progress, early stopping), so a
+    /// non-finite value is refused here, where it enters, naming the class.
     fn compute(&self, predictions: ArrayView2<f64>, targets: ArrayView2<f64>) -> Result<f64> {
-        self.number("compute", vec![batch(predictions), batch(targets)])
+        let rows = predictions.nrows();
+        let value = self.number("compute", vec![batch(predictions), batch(targets)])?;
+        if !value.is_finite() {
+            return Err(Error::value(
+                self.role,
+                format!(
+                    "{}.compute returned {value} for a batch of {rows} examples; a metric must be a finite number",
+                    self.class_name()
+                ),
+            ));
+        }
+        Ok(value)
     }
 }
 
