@@ -189,11 +189,11 @@ impl PythonComponent {
     /// The user's class name, for messages.
     fn class_name(&self) -> String {
         Python::attach(|py| {
-            self.object
-                .bind(py)
-                .get_type()
-                .name()
-                .map_or_else(|_| "the custom component".to_string(), |name| name.to_string())
+            let object = self.object.read().unwrap_or_else(PoisonError::into_inner);
+            object
+                .as_ref()
+                .and_then(|object| object.bind(py).get_type().name().ok().map(|name| name.to_string()))
+                .unwrap_or_else(|| "the custom component".to_string())
         })
     }
 }
