@@ -116,9 +116,10 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
     core = network._core
     input_layer = network.input_layer
     layers = [*network.hidden_layers, network.output_layer]
-    builtin_normalizer = isinstance(input_layer.normalizer, normalizers._BuiltinNormalizer)
+    normalizer = input_layer.normalizer
+    builtin = normalizer if isinstance(normalizer, normalizers._BuiltinNormalizer) else None
     # One read of everything training changes, so the file is one state.
-    snapshot = core.snapshot(input_layer.normalizer._core if builtin_normalizer else None)
+    snapshot = core.snapshot(builtin._core if builtin is not None else None)
     step, optimizer_state = snapshot["step"], snapshot["optimizer_state"]
     streams = {which: snapshot["rng"][which] for which in RNG_STREAMS}
     description = {
@@ -151,8 +152,9 @@ def to_arrays(network: NeuralNetwork) -> dict[str, np.ndarray]:
         for slot, values in slots.items():
             arrays[f"optimizer/{parameter}/{slot}"] = values
     # A custom normalizer was refused by _describe above.
-    if builtin_normalizer:
-        for name, value in snapshot["normalizer_state"].items():
+    normalizer_state = snapshot["normalizer_state"]
+    if normalizer_state is not None:
+        for name, value in normalizer_state.items():
             arrays[f"normalizer.{name}"] = np.asarray(value, dtype=np.float64)
     return arrays
 
