@@ -413,6 +413,24 @@ def test_error_metric_compute_and_evaluate(values, name, through_network, pt):
     if ok["predictions"] and through_network and predictions.array.ndim == 2 and predictions.array.shape[1] == 3:
         ok["predictions"] = False  # as wide as the network's inputs, not its 2 outputs: evaluate says so
     same_shape = all(ok.values()) and predictions.array.shape == targets.array.shape
+    # PercentCorrect also takes (m,) integer class labels for (m, k) predictions.
+    labels = (
+        all(ok.values())
+        and name == "PercentCorrect"
+        and predictions.array.ndim == 2
+        and targets.array.shape == predictions.array.shape[:1]
+    )
+    if labels:
+        classes = predictions.array.shape[1]
+        canonical = targets.canonical
+        if np.all(canonical == np.round(canonical)) and np.all((canonical >= 0) & (canonical < classes)):
+            if status == "error":
+                raise AssertionError(f"PercentCorrect rejected valid class labels: {result}")
+            one_hot = np.eye(classes)[canonical.astype(np.int64)]
+            assert S.same_result(result, METRICS[name]().compute(predictions.canonical, one_hot))
+            return
+        assert status == "error" and "targets" in str(result), f"accepted bad class labels: {targets!r}"
+        return
     overflows = False  # a percentage error near or beyond float64's range: rejecting it is right
     if same_shape and name == "MeanAbsolutePercentageError":
         with np.errstate(all="ignore"):
