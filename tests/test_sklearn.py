@@ -24,15 +24,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pynet.sklearn import NeuralNetworkClassifier, NeuralNetworkRegressor
 
-CLASS_WEIGHT_REASON = (
-    "class_weight accepts only None until the engine supports per-example weights (sample_weight, issue 12); "
-    "'balanced' and dicts raise ValueError rather than being faked by resampling"
-)
-
-
 def expected_failed_checks(estimator):
-    if isinstance(estimator, NeuralNetworkClassifier):
-        return {"check_class_weight_classifiers": CLASS_WEIGHT_REASON}
     return {}
 
 
