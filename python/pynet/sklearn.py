@@ -10,9 +10,18 @@ The constructor only stores its arguments; the network is built by ``fit``
 (or the first ``partial_fit``) and kept as ``network_``. A fitted estimator
 pickles through pynet's own file format (``NeuralNetwork.__reduce__``).
 
-Not supported yet: ``sample_weight`` in ``fit`` and ``class_weight`` other
-than ``None`` (both need per-example weights in the engine), and a thread
-limit for ``n_jobs > 1`` in ``GridSearchCV``/``cross_val_score``.
+``fit`` and ``partial_fit`` take ``sample_weight`` (checked by scikit-learn's
+``_check_sample_weight``, so the errors are scikit-learn's), and the
+classifier takes ``class_weight``; an example's weight is its class weight
+times its sample weight. Each mini-batch's cost and gradients are then the
+weighted means ``Σ w_i C_i / Σ w_i`` (``NeuralNetwork.train(...,
+sample_weight=...)``), and the input normalizer is fitted on the weighted
+examples, so a weight of 2 equals a repeated example: to rounding when
+``batch_size`` covers all examples, only on average with smaller batches
+(where the shuffle puts a repeated row in a different batch).
+
+Not supported yet: a thread limit for ``n_jobs > 1`` in
+``GridSearchCV``/``cross_val_score``.
 """
 
 from __future__ import annotations
@@ -337,6 +346,11 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
     class (two for a binary problem) and is trained with ``CrossEntropy`` on
     one-hot targets; ``predict_proba`` is the network's output.
 
+    Examples may be weighted: example ``i`` of class ``c`` weighs
+    ``class_weight[c] * sample_weight[i]``, and each mini-batch's cost is
+    ``Σ w_i C_i / Σ w_i`` (gradients likewise). The input normalizer is
+    fitted on the weighted examples too.
+
     Args:
         hidden_layer_sizes: the width of each hidden ``DenseLayer``.
         activation: the hidden layers' activation: ``"relu"``,
@@ -364,7 +378,8 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
         early_stopping: hold out ``validation_fraction`` of the training
             data (stratified) and stop when its cost has not improved by
             ``tol`` for ``n_iter_no_change`` epochs, restoring the best
-            epoch's parameters. Not used by ``partial_fit``.
+            epoch's parameters. The weights are split with the examples;
+            the validation cost is unweighted. Not used by ``partial_fit``.
         validation_fraction: the held-out share, in ``(0, 1)``.
         n_iter_no_change: the early-stopping patience in epochs.
         tol: the smallest improvement of the validation cost that counts.
@@ -375,8 +390,19 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
             and the validation split.
         dtype: ``"float64"`` or ``"float32"``, the engine's precision.
         verbose: show the training progress.
-        class_weight: only ``None`` is supported for now (per-class weights
-            need per-example weights in the engine).
+        class_weight: ``None`` (every class weighs 1), ``"balanced"``
+            (class ``c`` weighs ``examples / (classes * count_c)``, counted
+            in the ``y`` given to ``fit``, as scikit-learn's
+            ``compute_class_weight``; not for ``partial_fit``) or a dict
+            ``{label: weight}`` with finite weights ``>= 0`` (labels left
+            out weigh 1). Multiplied into ``sample_weight``.
+
+    Raises:
+        ValueError: at ``fit``, a parameter out of range or an unknown name
+            (the constructor only stores its arguments), bad input or
+            weights, or fewer than 2 classes.
+        TypeError: at ``fit``, a parameter of the wrong kind (for example
+            ``class_weight`` neither ``None``, a string nor a dict).
 
     Attributes:
         classes_: the class labels.
@@ -636,7 +662,16 @@ class NeuralNetworkRegressor(RegressorMixin, _BaseNeuralNetwork):  # type: ignor
 
     The parameters are those of ``NeuralNetworkClassifier`` (without
     ``class_weight``); ``early_stopping`` splits the data at random rather
-    than stratified.
+    than stratified. ``fit(X, y, sample_weight)`` weighs example ``i`` by
+    ``sample_weight[i]``: each mini-batch's cost is ``Σ w_i C_i / Σ w_i``
+    (gradients likewise), and the input normalizer is fitted on the
+    weighted examples.
+
+    Raises:
+        ValueError: at ``fit``, a parameter out of range or an unknown name
+            (the constructor only stores its arguments), or bad input or
+            weights.
+        TypeError: at ``fit``, a parameter of the wrong kind.
 
     Attributes:
         network_: the fitted ``NeuralNetwork``.
