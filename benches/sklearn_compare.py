@@ -14,8 +14,10 @@ solver and number of epochs:
 scikit-learn's MLP runs with tol=0 and n_iter_no_change=epochs so it does
 exactly `epochs` epochs, like pynet (its ConvergenceWarning is silenced).
 
-Prints one row per data set: mean ± std of the score and mean fit time for
-each, and the ratio of fit times. Then a 12-configuration GridSearchCV on
+Prints one row per data set: mean ± std of the score and the median fit
+time for each (a median, because other processes on a small machine can
+slow any one fit), and the ratio of the median fit times. The two libraries
+alternate split by split, so a disturbance hits both alike. Then a 12-configuration GridSearchCV on
 load_digits (hidden_layer_sizes in (32,), (64,), (100,) × learning rate in
 0.0003, 0.001, 0.003, 0.01; 3-fold, n_jobs=1, --grid-epochs epochs, the same
 models otherwise), timed end to end for each library (36 fits and the refit).
@@ -27,6 +29,7 @@ Run: `python benches/sklearn_compare.py [--epochs N] [--splits K]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -84,8 +87,8 @@ def run(name: str, X: np.ndarray, y: np.ndarray, kind: str, epochs: int, splits:
     cells = []
     for label in ("pynet", "sklearn"):
         cells.append(f"{np.mean(scores[label]):.3f} ± {np.std(scores[label]):.3f}")
-        cells.append(f"{np.mean(times[label]):.3f}")
-    ratio = np.mean(times["sklearn"]) / np.mean(times["pynet"])
+        cells.append(f"{np.median(times[label]):.3f}")
+    ratio = np.median(times["sklearn"]) / np.median(times["pynet"])
     print(f"| {name} | {metric} | {' | '.join(cells)} | {ratio:.1f}× |", flush=True)
 
 
@@ -132,7 +135,9 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--grid-epochs", type=int, default=30)
     args = parser.parse_args()
-    print(f"epochs={args.epochs}, splits={args.splits}, 100 ReLU units, Adam, batch 32\n")
+    print(f"epochs={args.epochs}, splits={args.splits}, 100 ReLU units, Adam, batch 32")
+    print(f"load average at the start (1, 5, 15 min): {os.getloadavg()}")
+    print("scores: mean ± std over the splits; fit times: medians over the splits\n")
     print("| data set | score | pynet | pynet fit (s) | scikit-learn | scikit-learn fit (s) | speed-up |")
     print("|---|---|---|---|---|---|---|")
     for name, loader, kind in (
@@ -143,6 +148,8 @@ def main() -> None:
         X, y = loader(return_X_y=True)
         run(name, X.astype(np.float64), y, kind, args.epochs, args.splits)
     grid_search(args.grid_epochs)
+    # Other processes share the CPUs: the load average says how quiet it was.
+    print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
 
 
 if __name__ == "__main__":
