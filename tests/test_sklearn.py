@@ -20,19 +20,16 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from pynet import NeuralNetwork
 from pynet.sklearn import NeuralNetworkClassifier, NeuralNetworkRegressor
 
-CLASS_WEIGHT_REASON = (
-    "class_weight accepts only None until the engine supports per-example weights (sample_weight, issue 12); "
-    "'balanced' and dicts raise ValueError rather than being faked by resampling"
-)
-
-
 def expected_failed_checks(estimator):
-    if isinstance(estimator, NeuralNetworkClassifier):
-        return {"check_class_weight_classifiers": CLASS_WEIGHT_REASON}
+    # None: every check holds, sample-weight equivalence included (its 15 rows,
+    # or 27 repeated, fit in one batch of 32, so the shuffle only reorders sums).
+    # A check that cannot hold goes here with a specific written reason.
     return {}
 
 
@@ -120,9 +117,184 @@ def test_single_class_is_a_clear_error():
         NeuralNetworkClassifier(epochs=1).fit(np.ones((5, 2)), ["a"] * 5)
 
 
-def test_class_weight_other_than_none_is_refused():
-    with pytest.raises(ValueError, match="sample_weight"):
-        NeuralNetworkClassifier(epochs=1, class_weight="balanced").fit(*blobs())
+# ----- sample_weight and class_weight -----
+
+
+def parameters(model):
+    hidden, output = model.network_.get_parameters()
+    return [np.asarray(array) for pair in [*hidden, output] for array in pair]
+
+
+def assert_same_parameters(a, b, **tolerance):
+    for left, right in zip(parameters(a), parameters(b), strict=True):
+        if tolerance:
+            np.testing.assert_allclose(left, right, **tolerance)
+        else:
+            np.testing.assert_array_equal(left, right)
+
+
+def imbalanced(seed=0):
+    # 90 % of class 0, overlapping classes: unweighted, the minority is mostly missed.
+    return make_classification(
+        n_samples=400,
+        n_features=6,
+        n_informative=3,
+        weights=[0.9],
+        class_sep=0.5,
+        flip_y=0.0,
+        random_state=seed,
+    )
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    X, y = imbalanced()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    recall = {}
+    for class_weight in (None, "balanced"):
+        model = NeuralNetworkClassifier((16,), epochs=40, class_weight=class_weight, random_state=0)
+        predictions = model.fit(X_train, y_train).predict(X_test)
+        recall[class_weight] = np.mean(predictions[y_test == 1] == 1)
+    assert recall["balanced"] > recall[None] + 0.15
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_dict_class_weight_equals_the_same_sample_weight_bit_for_bit(early_stopping):
+    X, y = blobs()
+    labels = np.array(["a", "b", "c"])[y]
+    class_weight = {"a": 0.5, "b": 2.0, "c": 1.0}
+    common = {"hidden_layer_sizes": (8,), "epochs": 4, "early_stopping": early_stopping, "random_state": 0}
+    by_class = NeuralNetworkClassifier(**common, class_weight=class_weight).fit(X, labels)
+    by_row = NeuralNetworkClassifier(**common).fit(X, labels, sample_weight=np.array([0.5, 2.0, 1.0])[y])
+    assert_same_parameters(by_class, by_row)
+    assert by_class.loss_curve_ == by_row.loss_curve_
+
+
+def test_balanced_class_weight_is_scikit_learns_and_multiplies_sample_weight():
+    X, y = imbalanced()
+    rows = np.random.default_rng(0).uniform(0.5, 1.5, size=len(y))
+    balanced = compute_sample_weight("balanced", y)
+    common = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    by_class = NeuralNetworkClassifier(**common, class_weight="balanced").fit(X, y, sample_weight=rows)
+    by_row = NeuralNetworkClassifier(**common).fit(X, y, sample_weight=balanced * rows)
+    assert_same_parameters(by_class, by_row)
+
+
+@pytest.mark.parametrize("normalizer", ["zscore", "minmax", None])
+@pytest.mark.parametrize("estimator", [NeuralNetworkClassifier, NeuralNetworkRegressor])
+def test_a_weight_of_two_equals_a_duplicated_row_for_full_batch_steps(estimator, normalizer):
+    # batch_size >= examples: each epoch is one step on every row, so the
+    # shuffle only changes the order of the sums (hence allclose, not equal).
+    X, y = blobs(n=60)
+    weights = np.ones(len(y))
+    weights[[3, 10, 41]] = 2.0
+    weights[[7, 20]] = 0.0
+    rows = np.r_[np.arange(len(y)), [3, 10, 41]]
+    rows = rows[~np.isin(rows, [7, 20])]
+    common = {"hidden_layer_sizes": (8,), "epochs": 5, "batch_size": 100, "normalizer": normalizer, "random_state": 0}
+    weighted = estimator(**common).fit(X, y, sample_weight=weights)
+    repeated = estimator(**common).fit(X[rows], y[rows])
+    assert_same_parameters(weighted, repeated, rtol=1e-10, atol=1e-13)
+    if normalizer is not None:
+        for key, value in repeated.network_.input_layer.normalizer.get_state().items():
+            np.testing.assert_allclose(weighted.network_.input_layer.normalizer.get_state()[key], value, rtol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+
+
+def test_weighted_zscore_fit_matches_repeated_rows():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=40), np.full(40, 0.1)])
+    weights = rng.integers(0, 4, size=40).astype(float)
+    model = NeuralNetworkRegressor((4,), epochs=1, random_state=0).fit(X, rng.normal(size=40), sample_weight=weights)
+    state = model.network_.input_layer.normalizer.get_state()
+    repeated = X[:, 0].repeat(weights.astype(int))
+    np.testing.assert_allclose(state["mean"][0], repeated.mean(), rtol=1e-13)
+    np.testing.assert_allclose(state["std"][0], repeated.std(), rtol=1e-13)
+    # A constant column: its value and a std of exactly 0 (ZScore then divides by 1), not a rounding error.
+    assert state["mean"][1] == 0.1
+    assert state["std"][1] == 0.0
+
+
+def test_weighted_mean_and_std_do_not_overflow_near_the_float64_limit():
+    # scikit-learn's own input check warns on such data, so the helper is tested alone.
+    from pynet.sklearn import _weighted_mean_and_std
+
+    values = np.array([[1e308], [-1e308], [1.5e308]])
+    mean, std = _weighted_mean_and_std(values, np.array([1e307, 1e307, 2e307]))
+    np.testing.assert_allclose(mean, [0.75e308], rtol=1e-14)
+    np.testing.assert_allclose(std, [np.sqrt((0.0625 + 3.0625 + 2 * 0.5625) / 4) * 1e308], rtol=1e-14)
+
+
+def test_equal_weights_train_bit_for_bit_as_no_weights():
+    X, y = blobs()
+    common = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}
+    plain = NeuralNetworkRegressor(**common).fit(X, y)
+    for weights in (np.full(len(y), 3.0), 3.0):
+        assert_same_parameters(NeuralNetworkRegressor(**common).fit(X, y, sample_weight=weights), plain)
+
+
+@pytest.mark.parametrize("estimator", [NeuralNetworkClassifier, NeuralNetworkRegressor])
+def test_early_stopping_splits_the_weights_with_the_rows(estimator, monkeypatch):
+    X, y = blobs()
+    X[:, 0] = np.arange(len(X))  # each row's number, to find its weight again
+    weights = 1.0 + (np.arange(len(X)) % 7)
+    seen = {}
+    train = NeuralNetwork.train
+
+    def spy(self, inputs, targets, *args, **kwargs):
+        seen["rows"], seen["weights"] = inputs[:, 0].astype(int), kwargs["sample_weight"]
+        return train(self, inputs, targets, *args, **kwargs)
+
+    monkeypatch.setattr(NeuralNetwork, "train", spy)
+    model = estimator((8,), epochs=2, early_stopping=True, validation_fraction=0.2, random_state=0)
+    model.fit(X, y, sample_weight=weights)
+    assert len(seen["rows"]) == 240
+    np.testing.assert_array_equal(seen["weights"], weights[seen["rows"]])
+
+
+def test_partial_fit_takes_sample_weight_and_refuses_balanced():
+    X, y = blobs()
+    weights = np.r_[np.zeros(100), np.ones(200)]
+    common = {"hidden_layer_sizes": (8,), "batch_size": 500, "normalizer": "minmax", "random_state": 0}
+    weighted = NeuralNetworkClassifier(**common).partial_fit(X, y, classes=[0, 1, 2], sample_weight=weights)
+    dropped = NeuralNetworkClassifier(**common).partial_fit(X[100:], y[100:], classes=[0, 1, 2])
+    assert_same_parameters(weighted, dropped, rtol=1e-12, atol=1e-15)
+    regressor = NeuralNetworkRegressor((8,), random_state=0).partial_fit(X, y, sample_weight=weights)
+    assert regressor.n_iter_ == 1
+    with pytest.raises(ValueError, match="not supported for partial_fit"):
+        NeuralNetworkClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.ones(299), r"sample_weight.shape == \(299,\), expected \(300,\)"),
+        (np.ones((300, 2)), "Sample weights must be 1D"),
+        (np.r_[-1.0, np.ones(299)], "Negative values in data passed to `sample_weight`"),
+        (np.r_[np.nan, np.ones(299)], "Input sample_weight contains NaN"),
+        (np.zeros(300), "at least one non-zero"),
+    ],
+)
+@pytest.mark.parametrize("estimator", [NeuralNetworkClassifier, NeuralNetworkRegressor])
+def test_bad_sample_weight_raises_scikit_learns_errors(estimator, weights, message):
+    with pytest.raises(ValueError, match=message):
+        estimator(epochs=1).fit(*blobs(), sample_weight=weights)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "error", "message"),
+    [
+        ("even", ValueError, "class_weight: expected None, 'balanced' or a dict"),
+        ([1.0, 2.0, 3.0], TypeError, "class_weight: expected None, 'balanced' or a dict"),
+        ({0: 1.0, 1: -1.0, 2: 1.0}, ValueError, r"class_weight\[1\]=-1.0"),
+        ({0: 1.0, 1: "x", 2: 1.0}, TypeError, "expected a real weight"),
+        ({0: 0.0, 1: 0.0, 2: 0.0}, ValueError, "every example has weight zero"),
+        ({0: 1.0, 5: 2.0}, ValueError, "are not in class_weight"),
+    ],
+)
+def test_bad_class_weight_is_a_clear_error_at_fit(class_weight, error, message):
+    model = NeuralNetworkClassifier(epochs=1, class_weight=class_weight)  # storing is fine
+    with pytest.raises(error, match=message):
+        model.fit(*blobs())
 
 
 def test_bad_parameter_is_a_clear_error_at_fit():

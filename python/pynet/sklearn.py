@@ -10,8 +10,15 @@ The constructor only stores its arguments; the network is built by ``fit``
 (or the first ``partial_fit``) and kept as ``network_``. A fitted estimator
 pickles through pynet's own file format (``NeuralNetwork.__reduce__``).
 
-Not supported yet: ``sample_weight`` in ``fit`` and ``class_weight`` other
-than ``None`` (both need per-example weights in the engine).
+``fit`` and ``partial_fit`` take ``sample_weight`` (checked by scikit-learn's
+``_check_sample_weight``, so the errors are scikit-learn's), and the
+classifier takes ``class_weight``; an example's weight is its class weight
+times its sample weight. Each mini-batch's cost and gradients are then the
+weighted means ``Σ w_i C_i / Σ w_i`` (``NeuralNetwork.train(...,
+sample_weight=...)``), and the input normalizer is fitted on the weighted
+examples, so a weight of 2 equals a repeated example: to rounding when
+``batch_size`` covers all examples, only on average with smaller batches
+(where the shuffle puts a repeated row in a different batch).
 
 With ``n_jobs=k`` in ``GridSearchCV``/``cross_val_score`` each of joblib's k
 workers gets ``OMP_NUM_THREADS`` = cores // k, which pynet's engine follows,
@@ -33,11 +40,13 @@ from sklearn.base import (
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
 )
 from sklearn.utils.validation import (
+    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -95,6 +104,28 @@ def _real(value: Any, name: str, low: float, high: float, *, low_open: bool, hig
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name}: expected a number in {interval}. Received: {name}={value!r}")
     return number
+
+
+def _weighted_mean_and_std(X: NDArray[Any], weights: NDArray[np.float64]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Per-column weighted mean and population std, ``Σ w x / Σ w`` and
+    ``sqrt(Σ w (x - mean)² / Σ w)``: what ZScore's fit gives on the data with
+    each row repeated ``w`` times.
+
+    The engine's normalizers fit without weights, so this one formula lives
+    here. Columns are divided by their largest magnitude first (and the
+    weights by theirs) so that no sum overflows near the top of float64; a
+    column constant over the weighted rows gets its value and a std of exactly
+    0 (which ZScore treats as 1), not a rounding error.
+    """
+    values = np.asarray(X, dtype=np.float64)[weights > 0]
+    weights = weights[weights > 0] / np.max(weights)
+    magnitude = np.max(np.abs(values), axis=0)
+    magnitude[magnitude == 0] = 1.0
+    scaled = values / magnitude
+    mean = np.average(scaled, axis=0, weights=weights)
+    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
+    constant = np.all(values == values[0], axis=0)
+    return np.where(constant, values[0], mean * magnitude), np.where(constant, 0.0, std * magnitude)
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -211,6 +242,30 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             dtype=self._np_dtype(),
         )
 
+    def _sample_weight(self, X: NDArray[Any], sample_weight: Any) -> NDArray[np.float64] | None:
+        """``sample_weight`` checked as scikit-learn checks it (one finite
+        weight ``>= 0`` per row, not all 0), or ``None``."""
+        if sample_weight is None:
+            return None
+        weights: NDArray[np.float64] = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return weights
+
+    def _fit_normalizer(self, X: NDArray[Any], weights: NDArray[np.float64]) -> None:
+        """Fits the input normalizer as on ``X`` with each row repeated
+        ``weights`` times, so that a weight equals repeated rows in the
+        input scaling as in the cost."""
+        normalizer = self.network_.input_layer.normalizer
+        if normalizer is None:
+            return
+        if isinstance(normalizer, ZScore):
+            mean, std = _weighted_mean_and_std(X, weights)
+            normalizer.set_state({"mean": mean, "std": std})
+        else:
+            # MinMax and DecimalScaling depend only on which rows are present.
+            normalizer.fit(X[weights > 0])
+
     def _train(
         self,
         X: NDArray[Any],
@@ -221,20 +276,36 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
         incremental: bool,
         stratify: NDArray[Any] | None,
         rng: np.random.RandomState,
+        sample_weight: NDArray[np.float64] | None = None,
     ) -> None:
         """Trains `network_` (built by the caller) and records the curves."""
         validation = None
         early = None
-        train_X, train_targets = X, targets
+        train_X, train_targets, train_weights = X, targets, sample_weight
         if self.early_stopping and not incremental:
             fraction = _real(self.validation_fraction, "validation_fraction", 0.0, 1.0, low_open=True, high_open=True)
             patience = _positive_int(self.n_iter_no_change, "n_iter_no_change")
             tol = _real(self.tol, "tol", 0.0, np.inf, low_open=False, high_open=True)
-            train_X, val_X, train_targets, val_targets = train_test_split(
-                X, targets, test_size=fraction, random_state=rng, stratify=stratify
-            )
+            arrays = [X, targets] if sample_weight is None else [X, targets, sample_weight]
+            parts = train_test_split(*arrays, test_size=fraction, random_state=rng, stratify=stratify)
+            train_X, val_X, train_targets, val_targets = parts[:4]
+            if sample_weight is not None:
+                train_weights = parts[4]
+                if not np.any(train_weights > 0):
+                    raise ValueError(
+                        "sample_weight: every weight in the training part of the early-stopping split is zero; "
+                        "use more non-zero weights, a smaller validation_fraction or another random_state"
+                    )
             validation = (val_X, val_targets)
             early = EarlyStopping(patience=patience, min_delta=tol, restore_best=True)
+        if train_weights is not None and np.all(train_weights == train_weights[0]):
+            # Equal weights give every mini-batch the plain mean: leaving them
+            # out trains bit for bit as without weights.
+            train_weights = None
+        refit = first
+        if first and train_weights is not None:
+            self._fit_normalizer(train_X, train_weights)
+            refit = False
         history = self.network_.train(
             train_X,
             train_targets,
@@ -243,7 +314,8 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             bool(self.verbose),
             validation_data=validation,
             early_stopping=early,
-            fit_normalizer=True if first else False,
+            fit_normalizer=refit,
+            sample_weight=train_weights,
         )
         self.history_: History = history
         columns = history.to_dict()
@@ -275,6 +347,11 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
     class (two for a binary problem) and is trained with ``CrossEntropy`` on
     one-hot targets; ``predict_proba`` is the network's output.
 
+    Examples may be weighted: example ``i`` of class ``c`` weighs
+    ``class_weight[c] * sample_weight[i]``, and each mini-batch's cost is
+    ``Σ w_i C_i / Σ w_i`` (gradients likewise). The input normalizer is
+    fitted on the weighted examples too.
+
     Args:
         hidden_layer_sizes: the width of each hidden ``DenseLayer``.
         activation: the hidden layers' activation: ``"relu"``,
@@ -302,7 +379,8 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
         early_stopping: hold out ``validation_fraction`` of the training
             data (stratified) and stop when its cost has not improved by
             ``tol`` for ``n_iter_no_change`` epochs, restoring the best
-            epoch's parameters. Not used by ``partial_fit``.
+            epoch's parameters. The weights are split with the examples;
+            the validation cost is unweighted. Not used by ``partial_fit``.
         validation_fraction: the held-out share, in ``(0, 1)``.
         n_iter_no_change: the early-stopping patience in epochs.
         tol: the smallest improvement of the validation cost that counts.
@@ -313,8 +391,19 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
             and the validation split.
         dtype: ``"float64"`` or ``"float32"``, the engine's precision.
         verbose: show the training progress.
-        class_weight: only ``None`` is supported for now (per-class weights
-            need per-example weights in the engine).
+        class_weight: ``None`` (every class weighs 1), ``"balanced"``
+            (class ``c`` weighs ``examples / (classes * count_c)``, counted
+            in the ``y`` given to ``fit``, as scikit-learn's
+            ``compute_class_weight``; not for ``partial_fit``) or a dict
+            ``{label: weight}`` with finite weights ``>= 0`` (labels left
+            out weigh 1). Multiplied into ``sample_weight``.
+
+    Raises:
+        ValueError: at ``fit``, a parameter out of range or an unknown name
+            (the constructor only stores its arguments), bad input or
+            weights, or fewer than 2 classes.
+        TypeError: at ``fit``, a parameter of the wrong kind (for example
+            ``class_weight`` neither ``None``, a string nor a dict).
 
     Attributes:
         classes_: the class labels.
@@ -350,7 +439,7 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
         random_state: int | np.random.RandomState | None = None,
         dtype: str = "float64",
         verbose: bool = False,
-        class_weight: None = None,
+        class_weight: dict[Any, float] | str | None = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes,
@@ -378,11 +467,46 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
         return Softmax(), CrossEntropy(), PercentCorrect()
 
     def _check_class_weight(self) -> None:
-        if self.class_weight is not None:
+        class_weight = self.class_weight
+        if class_weight is None or class_weight == "balanced":
+            return
+        if isinstance(class_weight, str):
             raise ValueError(
-                f"class_weight: only None is supported for now; {self.class_weight!r} needs per-example "
-                "weights (sample_weight) in pynet's engine, which it does not have yet"
+                "class_weight: expected None, 'balanced' or a dict {label: weight}. "
+                f"Received: class_weight={class_weight!r}"
             )
+        if not isinstance(class_weight, dict):
+            raise TypeError(
+                "class_weight: expected None, 'balanced' or a dict {label: weight}. "
+                f"Received: class_weight={class_weight!r}"
+            )
+        for label, weight in class_weight.items():
+            if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+                raise TypeError(
+                    f"class_weight: expected a real weight per label. Received: class_weight[{label!r}]={weight!r}"
+                )
+            if not np.isfinite(weight) or weight < 0:
+                raise ValueError(
+                    "class_weight: expected a finite weight >= 0 per label. "
+                    f"Received: class_weight[{label!r}]={weight!r}"
+                )
+
+    def _weights(self, X: NDArray[Any], y: NDArray[Any], sample_weight: Any) -> NDArray[np.float64] | None:
+        """Each row's weight: its ``class_weight`` times its ``sample_weight``
+        (``None`` when neither is given)."""
+        weights = self._sample_weight(X, sample_weight)
+        if self.class_weight is None:
+            return weights
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        row_weights: NDArray[np.float64] = per_class[np.searchsorted(self.classes_, y)].astype(np.float64)
+        if weights is not None:
+            row_weights = row_weights * weights
+        if not np.any(row_weights > 0):
+            raise ValueError(
+                "class_weight: with these class weights (times sample_weight) every example has weight zero; "
+                "give at least one class present in y a positive weight"
+            )
+        return row_weights
 
     def _validate(self, X: Any, y: Any, reset: bool) -> tuple[NDArray[Any], NDArray[Any]]:
         X, y = validate_data(self, X, y, reset=reset, dtype=self._np_dtype())
@@ -409,20 +533,25 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
                 f"contains only one class: {classes[0]!r}"
             )
 
-    def fit(self, X: Any, y: Any) -> NeuralNetworkClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetworkClassifier:
         """Trains a new network for ``epochs`` epochs (or continues the
         fitted one when ``warm_start``).
 
         Args:
             X: ``(examples, features)`` array-like or DataFrame.
             y: ``(examples,)`` class labels.
+            sample_weight: ``(examples,)`` weights, finite and ``>= 0``, not
+                all 0 (or one number for all), multiplied by
+                ``class_weight``. ``None`` weighs all examples equally.
 
         Returns:
             The estimator.
 
         Raises:
-            ValueError: bad input, fewer than 2 classes, or (with
+            ValueError: bad input or weights, fewer than 2 classes, or (with
                 ``warm_start``) classes that differ from ``classes_``.
+            TypeError: ``class_weight`` is neither ``None``, a string nor a
+                dict.
         """
         self._check_class_weight()
         warm = bool(self.warm_start) and hasattr(self, "network_")
@@ -439,11 +568,14 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
             self._check_two_classes(classes)
             self.classes_: NDArray[Any] = LabelEncoder().fit(y).classes_
             self.network_: NeuralNetwork = self._build(X.shape[1], len(self.classes_), self._seed(rng))
+        weights = self._weights(X, y, sample_weight)
         epochs = _positive_int(self.epochs, "epochs")
-        self._train(X, self._targets(y), epochs, first=not warm, incremental=False, stratify=y, rng=rng)
+        self._train(
+            X, self._targets(y), epochs, first=not warm, incremental=False, stratify=y, rng=rng, sample_weight=weights
+        )
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NeuralNetworkClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> NeuralNetworkClassifier:
         """Trains the network for one epoch on ``X``, ``y``.
 
         The first call builds the network and needs ``classes`` (every
@@ -455,11 +587,23 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
             y: ``(examples,)`` class labels, all in ``classes``.
             classes: all class labels; required on the first call, and
                 must equal ``classes_`` if given later.
+            sample_weight: ``(examples,)`` weights, as in ``fit``.
 
         Returns:
             The estimator.
+
+        Raises:
+            ValueError: bad input or weights, no ``classes`` on the first
+                call, or ``class_weight="balanced"`` (one batch's class
+                counts are not the data's; pass a dict instead).
         """
         self._check_class_weight()
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: one batch's class counts are not the "
+                "data's. Compute the weights on the whole of y with sklearn.utils.class_weight.compute_class_weight("
+                "'balanced', classes=classes, y=y) and pass them as class_weight=dict(zip(classes, weights))"
+            )
         first = not hasattr(self, "network_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -477,7 +621,10 @@ class NeuralNetworkClassifier(ClassifierMixin, _BaseNeuralNetwork):  # type: ign
                 self.classes_ = given
         if first:
             self.network_ = self._build(X.shape[1], len(self.classes_), self._seed(rng))
-        self._train(X, self._targets(y), 1, first=first, incremental=True, stratify=None, rng=rng)
+        weights = self._weights(X, y, sample_weight)
+        self._train(
+            X, self._targets(y), 1, first=first, incremental=True, stratify=None, rng=rng, sample_weight=weights
+        )
         return self
 
     def predict_proba(self, X: Any) -> NDArray[Any]:
@@ -516,7 +663,16 @@ class NeuralNetworkRegressor(RegressorMixin, _BaseNeuralNetwork):  # type: ignor
 
     The parameters are those of ``NeuralNetworkClassifier`` (without
     ``class_weight``); ``early_stopping`` splits the data at random rather
-    than stratified.
+    than stratified. ``fit(X, y, sample_weight)`` weighs example ``i`` by
+    ``sample_weight[i]``: each mini-batch's cost is ``Σ w_i C_i / Σ w_i``
+    (gradients likewise), and the input normalizer is fitted on the
+    weighted examples.
+
+    Raises:
+        ValueError: at ``fit``, a parameter out of range or an unknown name
+            (the constructor only stores its arguments), or bad input or
+            weights.
+        TypeError: at ``fit``, a parameter of the wrong kind.
 
     Attributes:
         network_: the fitted ``NeuralNetwork``.
@@ -550,35 +706,68 @@ class NeuralNetworkRegressor(RegressorMixin, _BaseNeuralNetwork):  # type: ignor
         self.n_outputs_: int = 1 if y.ndim == 1 else int(y.shape[1])
         self.network_ = self._build(X.shape[1], self.n_outputs_, self._seed(rng))
 
-    def fit(self, X: Any, y: Any) -> NeuralNetworkRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetworkRegressor:
         """Trains a new network for ``epochs`` epochs (or continues the
         fitted one when ``warm_start``).
 
         Args:
             X: ``(examples, features)`` array-like or DataFrame.
             y: ``(examples,)`` or ``(examples, outputs)`` real targets.
+            sample_weight: ``(examples,)`` weights, finite and ``>= 0``, not
+                all 0 (or one number for all). ``None`` weighs all examples
+                equally.
 
         Returns:
             The estimator.
+
+        Raises:
+            ValueError: bad input or weights, or (with ``warm_start``) a
+                different number of target columns.
         """
         warm = bool(self.warm_start) and hasattr(self, "network_")
         X, y = self._validate(X, y, reset=not warm)
+        weights = self._sample_weight(X, sample_weight)
         rng = check_random_state(self.random_state)
         if not warm:
             self._start(X, y, rng)
         epochs = _positive_int(self.epochs, "epochs")
-        self._train(X, self._targets(y), epochs, first=not warm, incremental=False, stratify=None, rng=rng)
+        self._train(
+            X,
+            self._targets(y),
+            epochs,
+            first=not warm,
+            incremental=False,
+            stratify=None,
+            rng=rng,
+            sample_weight=weights,
+        )
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> NeuralNetworkRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralNetworkRegressor:
         """Trains the network for one epoch on ``X``, ``y``; the first call
-        builds it, later ones keep its optimizer state and input scaling."""
+        builds it, later ones keep its optimizer state and input scaling.
+
+        Args:
+            X: ``(examples, features)`` array-like or DataFrame.
+            y: ``(examples,)`` or ``(examples, outputs)`` real targets.
+            sample_weight: ``(examples,)`` weights, as in ``fit``.
+
+        Returns:
+            The estimator.
+
+        Raises:
+            ValueError: bad input or weights, or a different number of
+                target columns than the first call.
+        """
         first = not hasattr(self, "network_")
         X, y = self._validate(X, y, reset=first)
+        weights = self._sample_weight(X, sample_weight)
         rng = check_random_state(self.random_state)
         if first:
             self._start(X, y, rng)
-        self._train(X, self._targets(y), 1, first=first, incremental=True, stratify=None, rng=rng)
+        self._train(
+            X, self._targets(y), 1, first=first, incremental=True, stratify=None, rng=rng, sample_weight=weights
+        )
         return self
 
     def predict(self, X: Any) -> NDArray[Any]:
