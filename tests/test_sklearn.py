@@ -65,7 +65,8 @@ def test_clone_keeps_parameters_and_drops_the_fit():
 def test_pipeline_grid_search_and_pickled_best_estimator():
     X, y = blobs()
     pipeline = make_pipeline(StandardScaler(), NeuralNetworkClassifier(epochs=15, normalizer=None, random_state=0))
-    # n_jobs=1: pynet has no thread control for joblib workers yet (issue 12).
+    # n_jobs=2: joblib's workers (separate processes) each get a share of
+    # the cores through OMP_NUM_THREADS, which pynet's engine follows.
     search = GridSearchCV(
         pipeline,
         {
@@ -73,7 +74,7 @@ def test_pipeline_grid_search_and_pickled_best_estimator():
             "neuralnetworkclassifier__learning_rate": [0.001, 0.01],
         },
         cv=3,
-        n_jobs=1,
+        n_jobs=2,
     )
     search.fit(X, y)
     assert search.best_score_ > 0.8
@@ -81,6 +82,11 @@ def test_pipeline_grid_search_and_pickled_best_estimator():
     restored = pickle.loads(pickle.dumps(best))
     np.testing.assert_array_equal(restored.predict(X), best.predict(X))
     np.testing.assert_array_equal(restored.predict_proba(X), best.predict_proba(X))
+    # The same search in one process picks the same model: workers are
+    # reproducible (random_state) whatever their thread count.
+    serial = GridSearchCV(search.estimator, search.param_grid, cv=3, n_jobs=1).fit(X, y)
+    assert serial.best_params_ == search.best_params_
+    np.testing.assert_array_equal(serial.best_estimator_.predict_proba(X), best.predict_proba(X))
 
 
 def test_cross_val_score():
