@@ -2,10 +2,205 @@
 
 use crate::custom::{to_f64, CustomActivation};
 use crate::error::{require_non_negative, Error, Result};
-use crate::parallel::zip_for_each;
+use crate::parallel::{zip_for_each, PARALLEL_MIN_ELEMENTS};
 use crate::real::Real;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use std::sync::Arc;
+
+/// One element-wise activation: its value and derivative at `x`. Each is
+/// its own type, so a loop over a batch is compiled once per activation
+/// with the formula inlined and vectorized (a `match` on the enum inside
+/// the loop kept it scalar, and LLVM re-merges loops that differ only by
+/// the enum's constant).
+trait ElementWise: Copy + Send + Sync {
+    fn apply<T: Real>(self, x: T) -> T;
+    fn slope<T: Real>(self, x: T) -> T;
+}
+
+#[derive(Clone, Copy)]
+struct Step;
+
+impl ElementWise for Step {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        if x >= T::zero() {
+            T::one()
+        } else {
+            T::zero()
+        }
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, _: T) -> T {
+        T::zero()
+    }
+}
+
+/// Linear, and the element-wise part of Softmax and of a custom activation
+/// (both computed elsewhere).
+#[derive(Clone, Copy)]
+struct Identity;
+
+impl ElementWise for Identity {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        x
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, _: T) -> T {
+        T::one()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Rectifier {
+    leak: f64,
+}
+
+impl ElementWise for Rectifier {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        if x > T::zero() {
+            x
+        } else {
+            T::lit(self.leak) * x
+        }
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, x: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else {
+            T::lit(self.leak)
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Logistic;
+
+impl ElementWise for Logistic {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        sigmoid(x)
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, x: T) -> T {
+        let s = sigmoid(x);
+        s * (T::one() - s)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SigmoidLinearUnit;
+
+impl ElementWise for SigmoidLinearUnit {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        x * sigmoid(x)
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, x: T) -> T {
+        let s = sigmoid(x);
+        s + x * s * (T::one() - s)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SmoothRectifier;
+
+impl ElementWise for SmoothRectifier {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        softplus(x)
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, x: T) -> T {
+        sigmoid(x)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct HyperbolicTangent;
+
+impl ElementWise for HyperbolicTangent {
+    #[inline(always)]
+    fn apply<T: Real>(self, x: T) -> T {
+        x.tanh()
+    }
+
+    #[inline(always)]
+    fn slope<T: Real>(self, x: T) -> T {
+        let t = x.tanh();
+        T::one() - t * t
+    }
+}
+
+/// Binds `$f` to the `ElementWise` form of an activation and evaluates `$body`.
+macro_rules! with_element_wise {
+    ($activation:expr, $f:ident => $body:expr) => {
+        match *$activation {
+            Activation::BinaryStep => {
+                let $f = Step;
+                $body
+            }
+            Activation::Linear | Activation::Softmax | Activation::Custom(_) => {
+                let $f = Identity;
+                $body
+            }
+            Activation::ReLU { leak } => {
+                let $f = Rectifier { leak };
+                $body
+            }
+            Activation::Sigmoid => {
+                let $f = Logistic;
+                $body
+            }
+            Activation::SiLU => {
+                let $f = SigmoidLinearUnit;
+                $body
+            }
+            Activation::Softplus => {
+                let $f = SmoothRectifier;
+                $body
+            }
+            Activation::Tanh => {
+                let $f = HyperbolicTangent;
+                $body
+            }
+        }
+    };
+}
+
+/// `out = f'(z) · g` over a batch.
+fn chain_element_wise<T: Real, F: ElementWise>(f: F, z: ArrayView2<T>, g: ArrayView2<T>, mut out: ArrayViewMut2<T>) {
+    let elements = z.len();
+    // Contiguous slices (a batch's buffers are) vectorize; ndarray's strided
+    // Zip loop does not.
+    if elements < PARALLEL_MIN_ELEMENTS {
+        if let (Some(out), Some(z), Some(g)) = (out.as_slice_mut(), z.as_slice(), g.as_slice()) {
+            for ((out, &z), &g) in out.iter_mut().zip(z).zip(g) {
+                *out = f.slope(z) * g;
+            }
+            return;
+        }
+    }
+    let zip = Zip::from(&mut out).and(&z).and(&g);
+    zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = f.slope(z) * g);
+}
+
+/// `a = f(z)` over one example.
+fn apply_element_wise<T: Real, F: ElementWise>(f: F, z: ArrayView1<T>, mut a: ArrayViewMut1<T>) {
+    match (a.as_slice_mut(), z.as_slice()) {
+        (Some(a), Some(z)) => a.iter_mut().zip(z).for_each(|(a, &z)| *a = f.apply(z)),
+        _ => Zip::from(&mut a).and(&z).for_each(|a, &z| *a = f.apply(z)),
+    }
+}
 
 #[derive(Clone, Debug)]
 pub enum Activation {
@@ -47,60 +242,10 @@ impl Activation {
         }
     }
 
-    /// The element-wise function; Softmax is not element-wise and is handled
-    /// per row by `activate_rows`.
-    #[inline(always)]
-    fn apply<T: Real>(&self, x: T) -> T {
-        match *self {
-            Activation::BinaryStep => {
-                if x >= T::zero() {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            }
-            Activation::Linear | Activation::Softmax | Activation::Custom(_) => x,
-            Activation::ReLU { leak } => {
-                if x > T::zero() {
-                    x
-                } else {
-                    T::lit(leak) * x
-                }
-            }
-            Activation::Sigmoid => sigmoid(x),
-            Activation::SiLU => x * sigmoid(x),
-            Activation::Softplus => softplus(x),
-            Activation::Tanh => x.tanh(),
-        }
-    }
-
     /// The element-wise derivative at `x`.
     #[inline(always)]
     fn slope<T: Real>(&self, x: T) -> T {
-        match *self {
-            Activation::BinaryStep => T::zero(),
-            Activation::Linear | Activation::Softmax | Activation::Custom(_) => T::one(),
-            Activation::ReLU { leak } => {
-                if x > T::zero() {
-                    T::one()
-                } else {
-                    T::lit(leak)
-                }
-            }
-            Activation::Sigmoid => {
-                let s = sigmoid(x);
-                s * (T::one() - s)
-            }
-            Activation::SiLU => {
-                let s = sigmoid(x);
-                s + x * s * (T::one() - s)
-            }
-            Activation::Softplus => sigmoid(x),
-            Activation::Tanh => {
-                let t = x.tanh();
-                T::one() - t * t
-            }
-        }
+        with_element_wise!(self, f => f.slope(x))
     }
 
     pub fn is_softmax(&self) -> bool {
@@ -165,11 +310,11 @@ impl Activation {
         Ok(())
     }
 
-    fn activate_row<T: Real>(&self, z: ArrayView1<T>, mut a: ArrayViewMut1<T>) {
+    fn activate_row<T: Real>(&self, z: ArrayView1<T>, a: ArrayViewMut1<T>) {
         if let Activation::Softmax = self {
             softmax_row(z, a);
         } else {
-            Zip::from(&mut a).and(&z).for_each(|a, &z| *a = self.apply(z));
+            with_element_wise!(self, f => apply_element_wise(f, z, a));
         }
     }
 
@@ -204,10 +349,7 @@ impl Activation {
                     }
                 );
             }
-            _ => {
-                let zip = Zip::from(&mut grad_z).and(&z).and(&grad_a);
-                zip_for_each!(elements, zip, |out: &mut T, &z: &T, &g: &T| *out = self.slope(z) * g);
-            }
+            _ => with_element_wise!(self, f => chain_element_wise(f, z, grad_a, grad_z)),
         }
         Ok(())
     }
