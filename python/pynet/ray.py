@@ -42,6 +42,7 @@ __all__ = [
     "DataParallelTrainer",
     "TuneReportCallback",
     "WorkerDiedError",
+    "global_batches",
     "limit_threads",
     "predict_dataset",
 ]
