@@ -187,6 +187,17 @@ def test_the_normalizer_is_fitted_on_the_driver_and_callbacks_see_each_epoch(clu
     assert_parameters_close(net.get_parameters(), expected.get_parameters())
 
 
+def test_memory_mapped_inputs_train_as_arrays_do(cluster, tmp_path):
+    x, y = data(50)
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    nets = [network(Adam(0.01, 0.9, 0.999)) for _ in range(2)]
+    for net, inputs in zip(nets, (x, mapped), strict=True):
+        with pynet_ray.DataParallelTrainer(net, 2, cpus_per_worker=0.5) as trainer:
+            trainer.fit(inputs, y, 1, 16, seed=4, track_cost=False)
+    assert_parameters_identical(nets[0].get_parameters(), nets[1].get_parameters())
+
+
 def test_bad_widths_raise_the_same_value_error_as_train(cluster):
     x, y = data(20)
     net = network(GradientDescent(0.1))
