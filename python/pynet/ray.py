@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import ray
+import ray.data
 import ray.exceptions
 
 from . import _core
@@ -305,7 +306,9 @@ def predict_dataset(
         },
         batch_size=batch_size,
         batch_format="numpy",
-        concurrency=concurrency,
+        # A fixed pool of actors (map_batches's `concurrency` is deprecated
+        # since Ray 2.51 in favour of `compute`).
+        compute=ray.data.ActorPoolStrategy(size=concurrency),
         num_cpus=num_cpus,
     )
 
