@@ -193,6 +193,32 @@ def test_ctrl_c_twice_in_a_callback_carries_the_history(rng):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_ctrl_c_twice_with_a_raising_handler_of_your_own_carries_the_history(rng):
+    """A handler of your own that raises KeyboardInterrupt on every press:
+    the engine's caller takes both presses while the batch finishes, so the
+    one exception that reaches you is the first, with the History."""
+    presses = []
+
+    def handler(signum, frame):
+        presses.append(signum)
+        raise KeyboardInterrupt
+
+    inputs, targets = rng.normal(size=(256, 50)), rng.normal(size=(256, 2))
+    network = make(DoubleCtrlC(at=2 * 16 + 2))
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised:
+            network.train(inputs, targets, 200, 16, verbose=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    history = getattr(raised.value, "history", None)
+    assert isinstance(history, History), "the KeyboardInterrupt has no .history"
+    assert network.history is history
+    assert len(history) == 2
+    assert len(presses) == 2
+    check_usable(network, inputs, targets)
+
+
 def test_a_handler_of_your_own_is_left_in_place(rng):
     """pynet only merges presses for Python's default handler; yours is
     called for every press and stays installed."""

@@ -43,18 +43,24 @@ pub fn run_released<R: Send>(
                 // The receiver only goes away if this thread is unwinding.
                 let _ = sender.send(work());
             });
-            let mut interrupt = None;
+            let mut interrupt: Option<PyErr> = None;
+            // Signal handlers keep running while the work finishes, so a
+            // second Ctrl-C is taken here too (and dropped: the first one
+            // stands) rather than surfacing later without the History.
+            let poll = |interrupt: &mut Option<PyErr>| {
+                if let Err(error) = Python::attach(|py| py.check_signals()) {
+                    stop.store(true, Ordering::Relaxed);
+                    interrupt.get_or_insert(error);
+                }
+            };
             loop {
                 match receiver.recv_timeout(SIGNAL_POLL) {
-                    Ok(result) => return Some((result, interrupt)),
-                    Err(RecvTimeoutError::Timeout) => {
-                        if interrupt.is_none() {
-                            if let Err(error) = Python::attach(|py| py.check_signals()) {
-                                stop.store(true, Ordering::Relaxed);
-                                interrupt = Some(error);
-                            }
-                        }
+                    Ok(result) => {
+                        // A Ctrl-C of the last moments belongs to this call.
+                        poll(&mut interrupt);
+                        return Some((result, interrupt));
                     }
+                    Err(RecvTimeoutError::Timeout) => poll(&mut interrupt),
                     // The work panicked (an engine bug): leaving the scope
                     // re-raises that panic here.
                     Err(RecvTimeoutError::Disconnected) => return None,
