@@ -276,11 +276,13 @@ def test_predict_dataset_equals_local_predict(cluster):
         result = pynet_ray.predict_dataset(net, ray.data.from_items(items), column=columns, batch_size=100).take_all()
         ids = np.array([row["id"] for row in result])
         np.testing.assert_array_equal(np.stack([row["predictions"] for row in result]), net.predict(x)[ids])
-        with pytest.raises(Exception) as error:
-            pynet_ray.predict_dataset(net, ray.data.from_numpy(x[:, :5])).take_all()
         with pytest.raises(ValueError) as local:
             net.predict(x[:, :5])
-        assert str(local.value) in str(error.value)
+        # Raised by predict_dataset itself, before the dataset runs.
+        with pytest.raises(ValueError, match=f"^{re.escape(str(local.value))}$"):
+            pynet_ray.predict_dataset(net, ray.data.from_numpy(x[:, :5]))
+        with pytest.raises(ValueError, match=r"^column: the dataset has no column 'pixels'"):
+            pynet_ray.predict_dataset(net, ray.data.from_numpy(x), column="pixels")
     finally:
         context.execution_options.preserve_order, context.enable_progress_bars = order, progress
 

@@ -211,6 +211,35 @@ class _Predictor:
         return result
 
 
+def _first_row_like(dataset: Any, columns: list[str]) -> NDArray[Any] | None:
+    """A row of zeros shaped and typed as the dataset's input columns, read
+    from its schema without running the pipeline; None when the schema does
+    not say (it is then checked batch by batch on the actors)."""
+    try:
+        schema = dataset.schema(fetch_if_missing=False)
+    except Exception:  # a source that cannot tell without reading: no early check
+        return None
+    if schema is None:
+        return None
+    types = dict(zip(schema.names, schema.types, strict=True))
+    missing = [name for name in columns if name not in types]
+    if missing:
+        raise ValueError(f"column: the dataset has no column {missing[0]!r}; its columns are {list(schema.names)}")
+    parts = []
+    for name in columns:
+        column_type = types[name]
+        shape = getattr(column_type, "shape", None)
+        try:
+            if shape is not None:  # a tensor column: one array per row
+                dtype = np.dtype(column_type.storage_type.value_type.to_pandas_dtype())
+                parts.append(np.zeros((1, *shape), dtype))
+            else:
+                parts.append(np.zeros((1,), np.dtype(column_type.to_pandas_dtype())))
+        except (AttributeError, TypeError, ValueError, NotImplementedError):
+            return None  # a variable shape or a type NumPy has no dtype for
+    return parts[0] if len(parts) == 1 else np.column_stack(parts)
+
+
 # The engine's matrix-product kernel (the gemm crate) computes products of at
 # most 256 rows on other paths (a horizontal reduction, another split of the
 # inner dimension) than larger ones, so a small batch's predictions can
@@ -283,7 +312,10 @@ def predict_dataset(
             width, a non-finite value: the ``ValueError`` local ``predict``
             raises) surface when the dataset is consumed, wrapped by Ray
             Data.
-        ValueError: if ``batch_size`` or ``concurrency`` is not positive.
+        ValueError: if ``batch_size`` or ``concurrency`` is not positive, if
+            ``column`` names no column of the dataset, or (as local
+            ``predict`` raises it) if the dataset's schema shows inputs of
+            the wrong width or kind.
     """
     instance(network, NeuralNetwork, "network")
     columns = _input_columns(column)
@@ -295,6 +327,11 @@ def predict_dataset(
         if value < 1:
             raise ValueError(f"{name}: expected a positive integer. Received: {name}={value}")
     threads = max(1, math.floor(num_cpus))
+    # Wrong widths and dtypes raise here, as local predict raises them,
+    # rather than from inside an actor once the dataset runs.
+    first_row = _first_row_like(dataset, columns)
+    if first_row is not None:
+        network.predict(first_row)
     return dataset.map_batches(
         _Predictor,
         fn_constructor_kwargs={
