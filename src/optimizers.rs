@@ -318,9 +318,17 @@ fn in_parallel_blocks<T: Real, const N: usize, F: Fn(T, T, &mut [T; N]) -> T + S
             (params, gradient, block_slots)
         })
         .collect();
+    let pass =
+        |(params, gradient, block_slots): Block<'_, T, N>| fused_pass(params, gradient, block_slots, l1, l2, &rule);
+    // One block (up to 16,384 parameters) has nothing to share out, and a
+    // trip through rayon's machinery for it costs a small network's step
+    // more than the pass itself; the result is the same either way.
+    if blocks.len() == 1 {
+        return blocks.into_iter().map(pass).fold(zero, PassSums::combine);
+    }
     blocks
         .into_par_iter()
-        .map(|(params, gradient, block_slots)| fused_pass(params, gradient, block_slots, l1, l2, &rule))
+        .map(pass)
         .collect::<Vec<_>>()
         .into_iter()
         .fold(zero, PassSums::combine)
