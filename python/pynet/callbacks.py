@@ -158,6 +158,15 @@ class Callback:
         """After the last epoch."""
 
 
+def epoch_ended(callbacks: Sequence[Callback], record: EpochRecord, network: NeuralNetwork) -> bool:
+    """Tells every callback that an epoch ended (each one, even after one
+    has asked to stop); True when any asked to stop training."""
+    stop = False
+    for callback in callbacks:
+        stop |= bool(callback.on_epoch_end(record, network))
+    return stop
+
+
 def _monitor(monitor: Any) -> str:
     if not isinstance(monitor, str):
         raise TypeError(f"monitor: expected one of {MONITORS}. Received: monitor={monitor!r}")

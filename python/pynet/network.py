@@ -20,7 +20,7 @@ from . import _core, _serialization
 from ._component import engine_component, is_builtin
 from ._progress import Progress
 from ._validation import float_array, input_array, instance, integer, native, real
-from .callbacks import Callback, EarlyStopping, EpochRecord, History
+from .callbacks import Callback, EarlyStopping, EpochRecord, History, epoch_ended
 from .error_metrics import ErrorMetric, PercentCorrect
 from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
 from .normalizers import Normalizer
@@ -926,10 +926,7 @@ class _EngineRun:
                 records.append(record)
                 if pending is not None:
                     break
-                stop = False
-                for callback in callbacks:
-                    stop |= bool(callback.on_epoch_end(record, network))
-                if stop:
+                if epoch_ended(callbacks, record, network):
                     stopped_early = epoch < epochs
                     break
             if pending is None:
