@@ -33,7 +33,7 @@ import ray.exceptions
 
 from . import _core
 from ._validation import input_array, instance, integer
-from .callbacks import Callback, EpochRecord, History
+from .callbacks import Callback, EpochRecord, History, epoch_ended
 from .error_metrics import MeanAbsolutePercentageError, PercentCorrect
 from .layers import DropoutLayer
 from .network import NeuralNetwork, Parameters, _callbacks
@@ -735,10 +735,7 @@ class DataParallelTrainer:
             self.timings["evaluation"] += time.perf_counter() - started
             record = EpochRecord(epoch, cost, metric_value, val_cost, val_metric)
             records.append(record)
-            stop = False
-            for callback in callback_list:
-                stop |= bool(callback.on_epoch_end(record, network))
-            if stop:
+            if epoch_ended(callback_list, record, network):
                 stopped_early = epoch < epochs
                 break
         history = History(records, stopped_early)
