@@ -60,7 +60,7 @@ def _assigned_cpus() -> int | None:
     context = ray.get_runtime_context()
     if context.worker.mode != ray.WORKER_MODE:
         return None
-    resources: dict[str, float] = context.get_assigned_resources()  # type: ignore[no-untyped-call]
+    resources: dict[str, float] = context.get_assigned_resources()  # type: ignore[no-untyped-call, unused-ignore]  # typed only where ray is installed
     cpus = resources.get("CPU")
     if cpus is None:
         return None
