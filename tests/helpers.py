@@ -127,6 +127,13 @@ def snapshot(network):
     return [(w.copy(), b.copy()) for w, b in hidden], (w_out.copy(), b_out.copy())
 
 
+def parameters_bytes(network):
+    """All of the network's parameters as one byte string (equal bytes are
+    equal parameters, bit for bit)."""
+    hidden, output = network.get_parameters()
+    return b"".join(np.asarray(a).tobytes() for pair in [*hidden, output] for a in pair)
+
+
 def assert_parameters_identical(actual, expected):
     """Bit-for-bit equality of two parameter structures (shape, dtype, bytes)."""
     actual_arrays = ref.flatten_parameters(as_plain(actual))

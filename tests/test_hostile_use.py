@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import assert_unchanged, parameters_bytes, snapshot
 from pynet import NeuralNetwork
 from pynet.activation_funcs import ActivationFunc, ReLU, Softmax
 from pynet.callbacks import Callback
@@ -140,15 +141,13 @@ def test_a_read_from_the_component_during_a_prediction_works(call):
 def test_a_change_from_the_component_during_a_prediction_raises_at_once(call):
     activation = CallsBack(WRITES[call])
     network = network_with(activation)
-    before = network.get_parameters()
+    before = snapshot(network)
     activation.network = network
     network.predict(data()[0])
     kind, error = activation.outcome
     assert kind == "raised" and isinstance(error, RuntimeError), activation.outcome
     assert "being read" in str(error)
-    for (w, b), (w0, b0) in zip(network.get_parameters()[0], before[0], strict=True):
-        np.testing.assert_array_equal(w, w0)
-        np.testing.assert_array_equal(b, b0)
+    assert_unchanged(network, before)
 
 
 def test_a_reentrant_read_does_not_wait_for_a_writer_queued_behind_the_outer_read():
@@ -337,11 +336,6 @@ class RecordsStates(Callback):
         self.states[network.step] = parameters_bytes(network)
         time.sleep(0.0005)  # lets the saving thread in between epochs too
         return False
-
-
-def parameters_bytes(network):
-    hidden, output = network.get_parameters()
-    return b"".join(np.asarray(a).tobytes() for pair in [*hidden, output] for a in pair)
 
 
 def test_a_save_while_training_is_always_one_consistent_state():

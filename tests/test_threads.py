@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers import parameters_bytes
 from pynet import NeuralNetwork
 from pynet.activation_funcs import ReLU, Softmax
 from pynet.cost_funcs import CrossEntropy
@@ -35,11 +36,6 @@ from pynet.optimizers import Adam
 THREADS = 8
 STARVATION_DEADLINE = 10.0  # seconds; each writer alone needs milliseconds
 REPO = Path(__file__).resolve().parents[1]
-
-
-def parameters_bytes(network):
-    hidden, output = network.get_parameters()
-    return b"".join(np.asarray(a).tobytes() for pair in [*hidden, output] for a in pair)
 
 
 def all_finite(network):
