@@ -588,7 +588,8 @@ impl PyNormalizer {
         x: PyReadonlyArrayDyn<'py, f64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
-        // Before the finiteness check reads every value.
+        // The output's memory, checked once here: before the finiteness
+        // check reads every value.
         memory::ensure_available(Some(values.len() as u128), 8, "X", "the normalized values")?;
         let normalizer = self.current();
         let out = in_pool(py, values.len(), || normalizer.transform(as_columns(&values)?))??;
@@ -600,7 +601,8 @@ impl PyNormalizer {
 
     fn undo<'py>(&self, py: Python<'py>, x: PyReadonlyArrayDyn<'py, f64>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let values = x.as_array();
-        // Before the finiteness check reads every value.
+        // The output's memory, checked once here: before the finiteness
+        // check reads every value.
         memory::ensure_available(Some(values.len() as u128), 8, "X", "the restored values")?;
         let normalizer = self.current();
         let out = in_pool(py, values.len(), || normalizer.undo(as_columns(&values)?))??;
