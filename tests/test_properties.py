@@ -842,6 +842,17 @@ def inputs_valid(spec: NetSpec, arg: S.ArrayArg) -> bool:
 
 
 def targets_valid(spec: NetSpec, arg: S.ArrayArg, rows: Optional[int], *, with_metric: bool) -> bool:
+    if arg.is_real_array(ndim=1) and arg.array.shape[0] >= 1:
+        # (m,) targets: class labels 0 … k-1 for CrossEntropy, one value per
+        # example for a single output.
+        if rows is not None and arg.array.shape[0] != rows:
+            return False
+        values = arg.canonical
+        if spec.one_hot_targets:
+            return bool(np.all(values == np.round(values)) and np.all((values >= 0) & (values < spec.n_out)))
+        if spec.n_out != 1:
+            return False
+        return targets_valid(spec, S.ArrayArg(values.reshape(-1, 1), arg.label), rows, with_metric=with_metric)
     if not (arg.is_real_array(ndim=2) and arg.array.shape[0] >= 1 and arg.array.shape[1] == spec.n_out):
         return False
     if rows is not None and arg.array.shape[0] != rows:

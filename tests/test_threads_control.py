@@ -550,7 +550,7 @@ def test_a_network_in_use_at_the_fork_raises_in_the_child_instead_of_hanging():
 
     def train_long():
         started.set()
-        busy.train(x, y, 40, 64, verbose=False)  # one engine call of a few seconds
+        busy.train(x, y, 400, 64, verbose=False)  # one engine call of about 3 s here
 
     trainer = threading.Thread(target=train_long, daemon=True)
     trainer.start()
