@@ -57,6 +57,47 @@ def data(rng):
 # ----- nothing changed for networks without dropout -----
 
 
+# The engine's matrix products are deterministic on one processor but not
+# across processors: the `gemm` crate picks its micro-kernel and blocking
+# from the CPU it runs on, so sums are grouped differently (the last bits
+# of float64 results moved by about 1e-14 between the two machines below).
+# Each subdirectory holds the fixtures make.py wrote on one processor (its
+# MACHINE file says which), all with the engine of commit 6d1a063.
+FIXTURE_SETS = sorted(path for path in FIXTURES.iterdir() if (path / "MACHINE").is_file())
+CLOSE = {"float64": dict(rtol=1e-12, atol=1e-13), "float32": dict(rtol=1e-4, atol=1e-5)}
+
+
+def compare_with_recorded_machines(results_for):
+    """`results_for(fixture_set)` gives (actual, expected) dicts of arrays.
+    Passes when they are bit-identical for one recorded machine; on a
+    processor none of the sets came from, asserts they are close for every
+    set and skips, naming how to record this processor."""
+    close_failures = []
+    for fixture_set in FIXTURE_SETS:
+        actual, expected = results_for(fixture_set)
+        if all(value.tobytes() == expected[name].tobytes() for name, value in actual.items()):
+            return
+        for name, value in actual.items():
+            try:
+                np.testing.assert_allclose(value, expected[name], **CLOSE[str(value.dtype)])
+            except AssertionError as error:
+                close_failures.append(f"{fixture_set.name}/{name}: {error}")
+    assert not close_failures, "\n".join(close_failures)
+    pytest.skip(
+        "close to every recorded machine but bit-identical to none: this processor's kernels group sums "
+        "differently; record it with make.py built from commit 6d1a063 (see tests/data/pre_redesign)"
+    )
+
+
+def named_parameters(trained):
+    hidden, output = trained.get_parameters()
+    return {
+        f"{i}/{part}": array
+        for i, pair in enumerate([*hidden, output])
+        for part, array in zip(("weights", "biases"), pair)
+    }
+
+
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 @pytest.mark.parametrize("name", ["GradientDescent", "Momentum", "RMSProp", "Adam"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -68,24 +109,27 @@ def test_training_is_bit_identical_to_the_engine_before_the_redesign(kind, name,
     targets = y if kind == "classifier" else y[:, :2] * 2 - 0.5
     trained = build(name, dtype)
     trained.train(x, targets, 3, 16, verbose=False)
-    with np.load(FIXTURES / "pre_redesign_parameters.npz") as expected:
-        hidden, output = trained.get_parameters()
-        for i, (weights, biases) in enumerate([*hidden, output]):
-            assert weights.tobytes() == expected[f"{kind}/{name}/{dtype}/{i}/weights"].tobytes()
-            assert biases.tobytes() == expected[f"{kind}/{name}/{dtype}/{i}/biases"].tobytes()
-        assert trained.predict(x).tobytes() == expected[f"{kind}/{name}/{dtype}/predictions"].tobytes()
+    actual = {**named_parameters(trained), "predictions": trained.predict(x)}
+
+    def results_for(fixture_set):
+        with np.load(fixture_set / "pre_redesign_parameters.npz") as recorded:
+            return actual, {key: recorded[f"{kind}/{name}/{dtype}/{key}"] for key in actual}
+
+    compare_with_recorded_machines(results_for)
 
 
 @pytest.mark.parametrize("name", ["GradientDescent", "Momentum", "RMSProp", "Adam"])
 def test_files_of_format_version_2_load_and_resume_exactly(name):
     x, y = pre_redesign.data()
-    resumed = NeuralNetwork.load(FIXTURES / f"format2_{name}.npz")
-    resumed.train(x, y, 2, 16, verbose=False)
-    hidden, output = resumed.get_parameters()
-    with np.load(FIXTURES / f"format2_{name}_resumed.npz") as expected:
-        for i, (weights, biases) in enumerate([*hidden, output]):
-            assert weights.tobytes() == expected[f"{i}/weights"].tobytes()
-            assert biases.tobytes() == expected[f"{i}/biases"].tobytes()
+
+    def results_for(fixture_set):
+        # Each set's checkpoint resumes to that set's result on its own machine.
+        resumed = NeuralNetwork.load(fixture_set / f"format2_{name}.npz")
+        resumed.train(x, y, 2, 16, verbose=False)
+        with np.load(fixture_set / f"format2_{name}_resumed.npz") as recorded:
+            return named_parameters(resumed), dict(recorded)
+
+    compare_with_recorded_machines(results_for)
 
 
 # ----- AdamW -----

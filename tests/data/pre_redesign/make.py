@@ -1,4 +1,5 @@
-"""Writes tests/data/pre_redesign.npz: parameters after fixed training runs,
+"""Writes, into the folder given (one per processor: tests/data/pre_redesign/<machine>/
+with a MACHINE file naming it), parameters after fixed training runs,
 made with the engine before the layer/optimizer-state redesign, and a
 format-version-2 checkpoint with what resuming from it must give."""
 import numpy as np
