@@ -122,6 +122,7 @@ ENVIRONMENT_VARIABLES = (
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",
     "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_THREAD_TIMEOUT",
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
     "RAYON_NUM_THREADS",
@@ -131,6 +132,8 @@ ENVIRONMENT_VARIABLES = (
 # Pause between timed runs, untimed: lets the previous library's spinning
 # worker threads (OpenBLAS, OpenMP, rayon) go to sleep before the next starts.
 SETTLE_SECONDS = 0.2
+# The NumPy product before the second pynet prediction (issue 16's coexistence).
+NEIGHBOUR_SIZE = 1024
 
 
 def epoch_flop(examples: int) -> float:
@@ -585,6 +588,14 @@ class Ceiling:
         a, b, out = self.operands[dtype]
         return _timed(lambda: np.matmul(a, b, out=out))
 
+    def numpy_product(self, dtype: str) -> None:
+        """A NumPy product as a user's code might run just before pynet:
+        the top-left NEIGHBOUR_SIZE² blocks of the operands, on every BLAS
+        thread."""
+        a, b, out = self.operands[dtype]
+        k = NEIGHBOUR_SIZE
+        np.matmul(a[:k, :k], b[:k, :k], out=out[:k, :k])
+
 
 class CpuMonitor:
     """CPU time used by *other* processes: the whole machine's busy time
@@ -703,12 +714,22 @@ def run(args: argparse.Namespace, data: Data, contenders: list[Contender], log: 
             time.sleep(SETTLE_SECONDS)
             probabilities: list[np.ndarray] = []
             predict_seconds = _timed(lambda: probabilities.append(trained.predict()))
+            after_numpy = []
+            if contender.name == "pynet":
+                # Issue 16: the same prediction right after a NumPy product,
+                # whose BLAS threads may still be spinning for the cores.
+                ceiling.numpy_product(dtype)
+                after_numpy.append(_timed(trained.predict))
         except Exception as error:  # a broken contender must not stop the others
             message = f"{type(error).__name__}: {error}"
             log(f"  {contender.name} {dtype} batch {batch}: FAILED: {message}")
             return [Record(repetition, "epoch", contender.name, dtype, batch, None, error=message)]
         score = accuracy(probabilities[0], data.test_labels)
         return [
+            *(
+                Record(repetition, "predict_after_numpy", contender.name, dtype, batch, seconds, seed=repetition)
+                for seconds in after_numpy
+            ),
             Record(
                 repetition, "epoch", contender.name, dtype, batch, trained.seconds,
                 trained.measured_seconds, trained.examples_timed, score,
@@ -849,7 +870,7 @@ def summarise(records: list[Record], kind: str) -> dict[tuple[str, str, int | No
     for r in records:
         if r.kind != kind or r.superseded:
             continue
-        key = (r.contender, r.dtype, None if kind == "predict" else r.batch)
+        key = (r.contender, r.dtype, None if kind.startswith("predict") else r.batch)
         groups.setdefault(key, []).append(r)
     summary = {}
     for key, group in groups.items():
@@ -884,6 +905,7 @@ def report(
     ceiling = {d: _median(v) for d, v in ceilings.items()}
     epochs = summarise(records, "epoch")
     predictions = summarise(records, "predict")
+    after_numpy = summarise(records, "predict_after_numpy")
     n, m = data.examples, len(data.test_labels)
     low_accuracy = 0.80 if args.quick else 0.90
     flagged: list[str] = []
@@ -1006,6 +1028,15 @@ def report(
             f"  (each prediction follows a timed epoch: {len(args.batches)} batch sizes"
             f" × {args.repeats} repetitions per row)"
         )
+        for d in args.dtypes:
+            alone, after = predictions.get(("pynet", d, None)), after_numpy.get(("pynet", d, None))
+            if alone and alone["n"] and after and after["n"]:
+                slower = after["median"] / alone["median"] - 1
+                log(
+                    f"  pynet {d} predict right after a {NEIGHBOUR_SIZE}² NumPy product: {after['median'] * 1e3:.1f} ms"
+                    f" ({slower:+.0%} against {alone['median'] * 1e3:.1f} ms after a {SETTLE_SECONDS:g} s pause;"
+                    f" target within 15%: {'met' if slower <= 0.15 else 'NOT met'})"
+                )
 
         targets = check_targets(args, n, m, epochs, predictions, ceiling, names)
         if targets:
