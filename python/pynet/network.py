@@ -40,8 +40,11 @@ _INITIALIZERS = ("glorot_uniform", "standard_normal")
 def _dtype_name(dtype: Any) -> str:
     try:
         name: str = np.dtype(dtype).name
-    except TypeError:
-        raise TypeError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}") from None
+    except Exception:
+        # NumPy parses some strings as field lists (``","`` is a
+        # SyntaxError from ast.literal_eval): none of them is a precision.
+        error = ValueError if isinstance(dtype, str) else TypeError
+        raise error(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}") from None
     if name not in ("float64", "float32"):
         raise ValueError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}")
     return name
