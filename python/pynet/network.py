@@ -41,10 +41,10 @@ def _dtype_name(dtype: Any) -> str:
     try:
         name: str = np.dtype(dtype).name
     except Exception:
-        # NumPy parses some strings as field lists (``","`` is a
-        # SyntaxError from ast.literal_eval): none of them is a precision.
-        error = ValueError if isinstance(dtype, str) else TypeError
-        raise error(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}") from None
+        # TypeError as NumPy's "data type not understood", also for the
+        # strings NumPy parses as field lists and fails on (``","`` is a
+        # SyntaxError from ast.literal_eval).
+        raise TypeError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}") from None
     if name not in ("float64", "float32"):
         raise ValueError(f"dtype: expected 'float64' or 'float32'. Received: dtype={dtype!r}")
     return name
