@@ -1,6 +1,7 @@
 //! The engine's one error type. The binding maps `Value` to Python's
 //! `ValueError`; nothing in the engine panics on user-controlled input.
 
+use ndarray::ArrayView1;
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -158,4 +159,29 @@ pub fn require_open_unit(argument: &str, value: f64) -> Result<f64> {
         ));
     }
     Ok(value)
+}
+
+/// Checks per-example weights (`sample_weight` of `train` and of a
+/// normalizer's `fit`): one per example, finite, >= 0, with a positive,
+/// finite total.
+pub fn require_sample_weights(weights: ArrayView1<f64>, examples: usize) -> Result<()> {
+    if weights.len() != examples {
+        return Err(Error::value(
+            "sample_weight",
+            format!("expected one weight per example ({examples}), got {}", weights.len()),
+        ));
+    }
+    if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
+        return Err(Error::value(
+            "sample_weight",
+            format!("expected finite weights >= 0; example {i} has {w}"),
+        ));
+    }
+    if !(weights.sum() > 0.0 && weights.sum().is_finite()) {
+        return Err(Error::value(
+            "sample_weight",
+            "expected a positive, finite total weight (all weights are 0, or their sum overflows)",
+        ));
+    }
+    Ok(())
 }

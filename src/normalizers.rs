@@ -8,7 +8,7 @@
 //! range, a power of ten beyond it): there the statistics are halved or
 //! split so every intermediate stays finite.
 
-use crate::error::{Error, Result};
+use crate::error::{require_sample_weights, Error, Result};
 use crate::real::{Input, Real};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 
@@ -74,12 +74,49 @@ impl Normalizer {
         }
     }
 
-    /// Learns the statistics of `x` (rows are examples). `x` must be
-    /// non-empty and finite; the binding checks that before calling.
-    pub fn fit<I: Input>(&mut self, x: ArrayView2<I>) -> Result<()> {
+    /// Learns the statistics of `x` (rows are examples), each row counted
+    /// `weights[i]` times when weights are given: what the fit on `x` with
+    /// rows repeated would learn, for any real weights >= 0. Equal weights
+    /// fit bit for bit as none. `x` must be non-empty and finite; the
+    /// binding checks that before calling.
+    pub fn fit<I: Input>(&mut self, x: ArrayView2<I>, weights: Option<ArrayView1<f64>>) -> Result<()> {
         if x.is_empty() {
             return Err(Error::value("X", "cannot fit a normalizer on an empty array"));
         }
+        let Some(weights) = weights else {
+            return self.fit_rows(x);
+        };
+        require_sample_weights(weights, x.nrows())?;
+        if weights.iter().all(|&w| w == weights[0]) {
+            return self.fit_rows(x);
+        }
+        // Rows of weight 0 are absent from the repeated data; the others
+        // are copied only when some are absent.
+        let present: Vec<usize> = (0..x.nrows()).filter(|&i| weights[i] > 0.0).collect();
+        let copy;
+        let rows = if present.len() == x.nrows() {
+            x
+        } else {
+            crate::memory::ensure_available(
+                crate::memory::elements(present.len(), x.ncols()),
+                std::mem::size_of::<I>(),
+                "sample_weight",
+                "a copy of the rows whose weight is not 0",
+            )?;
+            copy = x.select(Axis(0), &present);
+            copy.view()
+        };
+        let weights: Vec<f64> = present.iter().map(|&i| weights[i]).collect();
+        if self.kind != NormalizerKind::ZScore || weights.iter().all(|&w| w == weights[0]) {
+            // MinMax and DecimalScaling depend only on which rows are present.
+            return self.fit_rows(rows);
+        }
+        let (mean, std) = weighted_column_mean_and_std(rows, &weights);
+        self.fitted = Some(Fitted::new(Statistics::ZScore { mean, std }));
+        Ok(())
+    }
+
+    fn fit_rows<I: Input>(&mut self, x: ArrayView2<I>) -> Result<()> {
         let statistics = match self.kind {
             NormalizerKind::DecimalScaling => {
                 let largest = x.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
@@ -406,6 +443,46 @@ fn column_mean_and_std<I: Input>(x: ArrayView2<I>) -> (Array1<f64>, Array1<f64>)
     (mean, std)
 }
 
+/// Per-column weighted mean and population standard deviation,
+/// `Σ w x / Σ w` and `sqrt(Σ w (x − mean)² / Σ w)`, for weights > 0. Each
+/// column is divided by its largest magnitude and the weights by theirs, so
+/// no sum overflows near the top of float64 and the total weight is at
+/// least 1; a column constant over the rows gets its value and a std of
+/// exactly 0, not a rounding error.
+fn weighted_column_mean_and_std<I: Input>(x: ArrayView2<I>, weights: &[f64]) -> (Array1<f64>, Array1<f64>) {
+    let largest_weight = weights.iter().fold(0.0f64, |m, &w| m.max(w));
+    let weights: Vec<f64> = weights.iter().map(|w| w / largest_weight).collect();
+    let total: f64 = weights.iter().sum();
+    let mut mean = Array1::<f64>::zeros(x.ncols());
+    let mut std = Array1::<f64>::zeros(x.ncols());
+    for (column, (mean, std)) in x.columns().into_iter().zip(mean.iter_mut().zip(std.iter_mut())) {
+        let first = column[0].to_f64();
+        if column.iter().all(|v| v.to_f64() == first) {
+            *mean = first;
+            continue;
+        }
+        let magnitude = column.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+        let scaled_mean = column
+            .iter()
+            .zip(&weights)
+            .map(|(v, w)| w * (v.to_f64() / magnitude))
+            .sum::<f64>()
+            / total;
+        let variance = column
+            .iter()
+            .zip(&weights)
+            .map(|(v, w)| {
+                let deviation = v.to_f64() / magnitude - scaled_mean;
+                w * deviation * deviation
+            })
+            .sum::<f64>()
+            / total;
+        *mean = scaled_mean * magnitude;
+        *std = variance.sqrt() * magnitude;
+    }
+    (mean, std)
+}
+
 /// Mean and population standard deviation of one column without
 /// overflow: values are divided by the count (or by the largest deviation)
 /// before they are added.
@@ -435,8 +512,107 @@ mod tests {
 
     fn fitted(kind: NormalizerKind, x: &Array2<f64>) -> Normalizer {
         let mut normalizer = Normalizer::new(kind);
-        normalizer.fit(x.view()).unwrap();
+        normalizer.fit(x.view(), None).unwrap();
         normalizer
+    }
+
+    fn weighted(kind: NormalizerKind, x: &Array2<f64>, weights: &[f64]) -> Result<Normalizer> {
+        let mut normalizer = Normalizer::new(kind);
+        normalizer.fit(x.view(), Some(ArrayView1::from(weights)))?;
+        Ok(normalizer)
+    }
+
+    /// `x` with row i repeated `weights[i]` times.
+    fn repeated(x: &Array2<f64>, weights: &[f64]) -> Array2<f64> {
+        let rows: Vec<usize> = (0..x.nrows())
+            .flat_map(|i| std::iter::repeat_n(i, weights[i] as usize))
+            .collect();
+        x.select(Axis(0), &rows)
+    }
+
+    #[test]
+    fn weighted_fits_equal_fits_on_repeated_rows() {
+        let x = Array2::from_shape_fn((9, 3), |(i, j)| ((i * 7 + j * 3) % 5) as f64 * 1.3 - 2.0 + j as f64);
+        let weights = [2.0, 0.0, 1.0, 3.0, 1.0, 0.0, 4.0, 1.0, 2.0];
+        for kind in [
+            NormalizerKind::ZScore,
+            NormalizerKind::MinMax,
+            NormalizerKind::DecimalScaling,
+        ] {
+            let by_weight = weighted(kind, &x, &weights).unwrap();
+            let by_rows = fitted(kind, &repeated(&x, &weights));
+            match (
+                by_weight.fitted().unwrap().statistics(),
+                by_rows.fitted().unwrap().statistics(),
+            ) {
+                (Statistics::ZScore { mean, std }, Statistics::ZScore { mean: m, std: s }) => {
+                    for (a, b) in mean.iter().zip(m).chain(std.iter().zip(s)) {
+                        assert!((a - b).abs() <= 1e-14 * b.abs(), "{kind:?}: {a} vs {b}");
+                    }
+                }
+                (weighted, repeated) => assert_eq!(weighted, repeated, "{kind:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn equal_weights_fit_bit_for_bit_as_none() {
+        let x = Array2::from_shape_fn((7, 2), |(i, j)| (i as f64).sin() * 3.0 + j as f64 * 0.1);
+        for kind in [
+            NormalizerKind::ZScore,
+            NormalizerKind::MinMax,
+            NormalizerKind::DecimalScaling,
+        ] {
+            assert_eq!(weighted(kind, &x, &[0.25; 7]).unwrap(), fitted(kind, &x), "{kind:?}");
+        }
+        // Equal weights on the rows present: the plain fit of those rows.
+        let weights = [3.0, 0.0, 3.0, 3.0, 0.0, 3.0, 3.0];
+        let present = x.select(Axis(0), &[0, 2, 3, 5, 6]);
+        assert_eq!(
+            weighted(NormalizerKind::ZScore, &x, &weights).unwrap(),
+            fitted(NormalizerKind::ZScore, &present)
+        );
+    }
+
+    #[test]
+    fn a_weighted_column_constant_over_its_rows_is_exact() {
+        let x = array![[0.1, 1.0], [0.1, 2.0], [7.0, 3.0]];
+        let normalizer = weighted(NormalizerKind::ZScore, &x, &[0.3, 0.7, 0.0]).unwrap();
+        let Statistics::ZScore { mean, std } = normalizer.fitted().unwrap().statistics() else {
+            panic!("not ZScore")
+        };
+        assert_eq!((mean[0], std[0]), (0.1, 0.0));
+        assert_abs_diff_eq!(mean[1], 1.7, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn weighted_statistics_do_not_overflow_near_the_float64_limit() {
+        let x = array![[1e308], [-1e308], [1.5e308]];
+        let normalizer = weighted(NormalizerKind::ZScore, &x, &[1e307, 1e307, 2e307]).unwrap();
+        let Statistics::ZScore { mean, std } = normalizer.fitted().unwrap().statistics() else {
+            panic!("not ZScore")
+        };
+        let expected_std = ((0.0625f64 + 3.0625 + 2.0 * 0.5625) / 4.0).sqrt() * 1e308;
+        assert!((mean[0] - 0.75e308).abs() <= 1e-14 * 0.75e308, "{}", mean[0]);
+        assert!((std[0] - expected_std).abs() <= 1e-14 * expected_std, "{}", std[0]);
+    }
+
+    #[test]
+    fn bad_weights_are_refused_and_leave_the_fit_unchanged() {
+        let x = array![[1.0], [2.0]];
+        let before = fitted(NormalizerKind::ZScore, &array![[5.0], [9.0]]);
+        for weights in [
+            &[1.0][..],
+            &[1.0, -1.0],
+            &[0.0, 0.0],
+            &[1.0, f64::NAN],
+            &[f64::MAX, f64::MAX],
+        ] {
+            let mut normalizer = before.clone();
+            let error = normalizer.fit(x.view(), Some(ArrayView1::from(weights))).unwrap_err();
+            assert!(error.to_string().contains("sample_weight"), "{error}");
+            assert_eq!(normalizer, before);
+        }
     }
 
     #[test]

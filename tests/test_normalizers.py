@@ -259,3 +259,60 @@ def test_impossible_states_are_rejected_and_change_nothing(make, state):
     with pytest.raises((ValueError, TypeError)):
         normalizer.set_state(state)
     assert normalizer.get_state() == {}
+
+
+# ----- sample_weight: the fit of the data with each row repeated w times -----
+
+
+@pytest.mark.parametrize("name", NORMALIZERS)
+def test_a_weighted_fit_is_the_fit_of_repeated_rows(name, data, rng):
+    weights = rng.integers(0, 4, size=len(data)).astype(float)
+    weights[0] = 1.0  # at least one row present
+    weighted = NORMALIZERS[name]()
+    weighted.fit(data, sample_weight=weights)
+    repeated = np.repeat(data, weights.astype(int), axis=0)
+    x = rng.normal(size=(5, data.shape[1]))
+    np.testing.assert_allclose(weighted.transform(x), reference_transform(name, repeated, x), rtol=1e-12, atol=1e-12)
+
+
+def test_weighted_zscore_statistics_are_numpys_weighted_average(data, rng):
+    weights = rng.uniform(0.0, 3.0, size=len(data))
+    normalizer = ZScore()
+    normalizer.fit(data, sample_weight=weights)
+    mean = np.average(data, axis=0, weights=weights)
+    std = np.sqrt(np.average((data - mean) ** 2, axis=0, weights=weights))
+    state = normalizer.get_state()
+    np.testing.assert_allclose(state["mean"], mean, rtol=1e-13)
+    np.testing.assert_allclose(state["std"][:3], std[:3], rtol=1e-12)
+    # The constant column: its value, and a std of exactly 0.
+    assert state["mean"][3] == data[0, 3] and state["std"][3] == 0.0
+
+
+@pytest.mark.parametrize("name", NORMALIZERS)
+def test_equal_weights_fit_bit_for_bit_as_none(name, data):
+    plain, weighted = NORMALIZERS[name](), NORMALIZERS[name]()
+    plain.fit(data)
+    weighted.fit(data, sample_weight=np.full(len(data), 0.3))
+    for key, value in plain.get_state().items():
+        assert np.asarray(weighted.get_state()[key]).tobytes() == np.asarray(value).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [
+        (np.ones(19), ValueError, "one weight per example"),
+        (np.ones((20, 1)), ValueError, "shape"),
+        (np.r_[-1.0, np.ones(19)], ValueError, "example 0"),
+        (np.r_[np.inf, np.ones(19)], ValueError, "finite"),
+        (np.zeros(20), ValueError, "total weight"),
+        (["a"] * 20, TypeError, "sample_weight"),
+    ],
+)
+def test_bad_weights_are_refused_and_keep_the_previous_fit(data, weights, error, message):
+    normalizer = ZScore()
+    normalizer.fit(data[:5])
+    before = normalizer.get_state()
+    with pytest.raises(error, match=message):
+        normalizer.fit(data, sample_weight=weights)
+    for key, value in before.items():
+        np.testing.assert_array_equal(normalizer.get_state()[key], value)

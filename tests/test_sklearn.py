@@ -220,16 +220,6 @@ def test_weighted_zscore_fit_matches_repeated_rows():
     assert state["std"][1] == 0.0
 
 
-def test_weighted_mean_and_std_do_not_overflow_near_the_float64_limit():
-    # scikit-learn's own input check warns on such data, so the helper is tested alone.
-    from pynet.sklearn import _weighted_mean_and_std
-
-    values = np.array([[1e308], [-1e308], [1.5e308]])
-    mean, std = _weighted_mean_and_std(values, np.array([1e307, 1e307, 2e307]))
-    np.testing.assert_allclose(mean, [0.75e308], rtol=1e-14)
-    np.testing.assert_allclose(std, [np.sqrt((0.0625 + 3.0625 + 2 * 0.5625) / 4) * 1e308], rtol=1e-14)
-
-
 def test_equal_weights_train_bit_for_bit_as_no_weights():
     X, y = blobs()
     common = {"hidden_layer_sizes": (8,), "epochs": 3, "random_state": 0}

@@ -13,7 +13,7 @@ from pynet import NeuralNetwork
 from pynet.activation_funcs import Linear, ReLU, Sigmoid, Softmax, Tanh
 from pynet.cost_funcs import BinaryCrossEntropy, CostFunc, CrossEntropy, MeanSquaredError
 from pynet.layers import DenseLayer, DenseOutputLayer, InputLayer
-from pynet.normalizers import ZScore
+from pynet.normalizers import DecimalScaling, MinMax, Normalizer, ZScore
 from pynet.optimizers import Adam, AdamW, GradientDescent, Momentum
 from pynet.schedules import CosineDecay, ExponentialDecay, PiecewiseConstantDecay
 
@@ -306,6 +306,51 @@ def test_a_weight_of_two_equals_a_duplicated_example(regression):
     history = duplicated.train(x[rows], y[rows], 1, len(rows), verbose=False, shuffle=False)
     assert_parameters_close(weighted.get_parameters(), duplicated.get_parameters(), rtol=1e-13, atol=1e-15)
     assert weighted.history[0].cost == pytest.approx(history[0].cost, rel=1e-13)
+
+
+@pytest.mark.parametrize("normalizer", [ZScore, MinMax, DecimalScaling])
+def test_a_weight_of_two_equals_a_duplicated_example_in_the_normalizer_fit_too(regression, normalizer):
+    x, y = regression
+    weights = np.ones(len(x))
+    weights[[3, 10]] = 2.0
+    weights[7] = 0.0
+    rows = np.r_[np.arange(len(x)), [3, 10]]
+    rows = rows[rows != 7]
+
+    def build():
+        return NeuralNetwork(
+            InputLayer(4, normalizer()), [DenseLayer(5, Tanh(), None)],
+            DenseOutputLayer(2, Linear(), None, MeanSquaredError()), GradientDescent(0.1), seed=3,
+        )  # fmt: skip
+
+    weighted, duplicated = build(), build()
+    weighted.train(x, y, 1, len(x), verbose=False, shuffle=False, sample_weight=weights)
+    duplicated.train(x[rows], y[rows], 1, len(rows), verbose=False, shuffle=False)
+    for key, value in duplicated.input_layer.normalizer.get_state().items():
+        np.testing.assert_allclose(weighted.input_layer.normalizer.get_state()[key], value, rtol=1e-14)
+    assert_parameters_close(weighted.get_parameters(), duplicated.get_parameters(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_normalizer_of_your_own_is_fitted_without_the_weights(regression):
+    seen = []
+
+    class Centre(Normalizer):
+        def fit(self, X):
+            seen.append(np.array(X))
+            self.mean = np.mean(X, axis=0)
+
+        def transform(self, X):
+            return np.asarray(X) - self.mean
+
+        def undo(self, X):
+            return np.asarray(X) + self.mean
+
+    x, y = regression
+    network = NeuralNetwork(
+        InputLayer(4, Centre()), [], DenseOutputLayer(2, Linear(), None, MeanSquaredError()), GradientDescent(0.1)
+    )
+    network.train(x, y, 1, 8, verbose=False, sample_weight=np.linspace(0.5, 2.0, len(x)))
+    assert len(seen) == 1 and np.array_equal(seen[0], x)
 
 
 def test_a_weight_of_zero_ignores_an_example(regression):

@@ -65,6 +65,15 @@ def float_array(value: Any, name: str) -> NDArray[np.float64]:
     raise TypeError(f"{name}: expected real numbers, got an array of dtype {array.dtype}")
 
 
+def sample_weights(value: Any, name: str = "sample_weight") -> NDArray[np.float64]:
+    """Per-example weights as a 1-D float64 array; their values (finite,
+    >= 0, one per example, a positive total) are the engine's to check."""
+    weights = float_array(value, name)
+    if weights.ndim != 1:
+        raise ValueError(f"{name}: expected one weight per example, shape (examples,). Received shape {weights.shape}")
+    return weights
+
+
 # Element types the engine reads in place, converting one value at a time.
 _READ_IN_PLACE = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.uint8))
 

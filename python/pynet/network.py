@@ -19,7 +19,7 @@ import numpy as np
 from . import _core, _serialization
 from ._component import engine_component, is_builtin
 from ._progress import Progress
-from ._validation import float_array, input_array, instance, integer, native, real
+from ._validation import float_array, input_array, instance, integer, native, real, sample_weights
 from .callbacks import Callback, EarlyStopping, EpochRecord, History, epoch_ended
 from .error_metrics import ErrorMetric, PercentCorrect
 from .layers import DenseLayer, DenseOutputLayer, DropoutLayer, InputLayer
@@ -383,7 +383,10 @@ class NeuralNetwork:
             sample_weight: ``(examples,)`` weights, finite and ``>= 0``:
                 each mini-batch's cost is ``Σ w_i C_i / Σ w_i``, and its
                 gradient likewise, so a weight of 2 counts an example twice
-                (exactly so for a full-batch step). The epoch's ``cost`` is
+                (exactly so for a full-batch step). A built-in normalizer
+                fitted by this call is fitted with the same weights
+                (``Normalizer.fit(X, sample_weight)``); one of your own is
+                fitted on the rows without them. The epoch's ``cost`` is
                 weighted the same way; metrics and validation are not.
                 Needs a built-in cost function. ``None`` weighs all equally.
 
@@ -412,11 +415,7 @@ class NeuralNetwork:
             not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
         ):
             raise TypeError("validation_data: expected a pair (inputs, targets)")
-        weights = None if sample_weight is None else float_array(sample_weight, "sample_weight")
-        if weights is not None and weights.ndim != 1:
-            raise ValueError(
-                f"sample_weight: expected one weight per example, shape (examples,). Received shape {weights.shape}"
-            )
+        weights = None if sample_weight is None else sample_weights(sample_weight)
         if early_stopping is not None and callback_list:
             callback_list.append(early_stopping)
         for callback in callback_list:

@@ -2,7 +2,10 @@
 
 ``fit(X)`` learns statistics from inputs (one example per row),
 ``transform(X)`` applies them and ``undo(X)`` inverts ``transform``.
-Calling ``transform`` or ``undo`` before ``fit`` raises ValueError.
+Calling ``transform`` or ``undo`` before ``fit`` raises ValueError. The
+built-in normalizers also take ``fit(X, sample_weight=w)``: each row counts
+as if repeated ``w`` times, and ``train(..., sample_weight=w)`` fits them
+with the same weights.
 
 A network fits its input layer's normalizer on the inputs of its first
 ``train`` call (or of the first call after which it is still unfitted) and
@@ -23,7 +26,7 @@ import numpy as np
 
 from . import _core
 from ._component import BuiltinComponent, builtin_name
-from ._validation import float_array
+from ._validation import float_array, sample_weights
 from .typing import NDArray
 
 __all__ = ["DecimalScaling", "MinMax", "Normalizer", "ZScore"]
@@ -52,8 +55,8 @@ class Normalizer(abc.ABC):
             # Wrapped so that a network knows whether it may keep the fit,
             # whatever the subclass stores.
             @functools.wraps(fit)
-            def fit_and_mark(self: Normalizer, X: Any) -> None:
-                fit(self, X)
+            def fit_and_mark(self: Normalizer, X: Any, *args: Any, **kwargs: Any) -> None:
+                fit(self, X, *args, **kwargs)
                 self._pynet_fitted = True
 
             cls.fit = fit_and_mark  # type: ignore[method-assign]
@@ -88,8 +91,22 @@ class _BuiltinNormalizer(BuiltinComponent, Normalizer):
     def is_fitted(self) -> bool:
         return self._core.is_fitted
 
-    def fit(self, X: Any) -> None:
-        self._core.fit(float_array(X, "X"))
+    def fit(self, X: Any, sample_weight: Any = None) -> None:
+        """Learns the statistics of ``X``.
+
+        Args:
+            X: ``(examples, features)`` finite real numbers (1-D: one feature).
+            sample_weight: ``(examples,)`` weights, finite and ``>= 0`` with a
+                positive total: each row counts as if repeated ``w`` times
+                (rows of weight 0 are left out), as scikit-learn's
+                ``StandardScaler.fit(X, sample_weight=...)``. Equal weights
+                fit bit for bit as ``None``.
+
+        Raises:
+            ValueError: an empty or non-finite ``X``, or bad weights (named
+                ``sample_weight``); the previous fit is then kept.
+        """
+        self._core.fit(float_array(X, "X"), None if sample_weight is None else sample_weights(sample_weight))
 
     def transform(self, X: Any) -> NDArray[np.float64]:
         return self._core.transform(float_array(X, "X"))
@@ -127,4 +144,10 @@ class MinMax(_BuiltinNormalizer):
 
 
 class ZScore(_BuiltinNormalizer):
-    """Per column ``(X - mean) / std`` (population std; zero counts as 1)."""
+    """Per column ``(X - mean) / std`` (population std; zero counts as 1).
+
+    With ``fit(X, sample_weight=w)``: ``mean = Σ w x / Σ w`` and
+    ``std = sqrt(Σ w (x - mean)² / Σ w)``, the statistics of ``X`` with each
+    row repeated ``w`` times; a column constant over the weighted rows gets
+    its value and a std of exactly 0.
+    """

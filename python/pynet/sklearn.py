@@ -106,28 +106,6 @@ def _real(value: Any, name: str, low: float, high: float, *, low_open: bool, hig
     return number
 
 
-def _weighted_mean_and_std(X: NDArray[Any], weights: NDArray[np.float64]) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Per-column weighted mean and population std, ``Σ w x / Σ w`` and
-    ``sqrt(Σ w (x - mean)² / Σ w)``: what ZScore's fit gives on the data with
-    each row repeated ``w`` times.
-
-    The engine's normalizers fit without weights, so this one formula lives
-    here. Columns are divided by their largest magnitude first (and the
-    weights by theirs) so that no sum overflows near the top of float64; a
-    column constant over the weighted rows gets its value and a std of exactly
-    0 (which ZScore treats as 1), not a rounding error.
-    """
-    values = np.asarray(X, dtype=np.float64)[weights > 0]
-    weights = weights[weights > 0] / np.max(weights)
-    magnitude = np.max(np.abs(values), axis=0)
-    magnitude[magnitude == 0] = 1.0
-    scaled = values / magnitude
-    mean = np.average(scaled, axis=0, weights=weights)
-    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
-    constant = np.all(values == values[0], axis=0)
-    return np.where(constant, values[0], mean * magnitude), np.where(constant, 0.0, std * magnitude)
-
-
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer. Received: {name}={value!r}")
@@ -252,20 +230,6 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
         )
         return weights
 
-    def _fit_normalizer(self, X: NDArray[Any], weights: NDArray[np.float64]) -> None:
-        """Fits the input normalizer as on ``X`` with each row repeated
-        ``weights`` times, so that a weight equals repeated rows in the
-        input scaling as in the cost."""
-        normalizer = self.network_.input_layer.normalizer
-        if normalizer is None:
-            return
-        if isinstance(normalizer, ZScore):
-            mean, std = _weighted_mean_and_std(X, weights)
-            normalizer.set_state({"mean": mean, "std": std})
-        else:
-            # MinMax and DecimalScaling depend only on which rows are present.
-            normalizer.fit(X[weights > 0])
-
     def _train(
         self,
         X: NDArray[Any],
@@ -302,10 +266,6 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             # Equal weights give every mini-batch the plain mean: leaving them
             # out trains bit for bit as without weights.
             train_weights = None
-        refit = first
-        if first and train_weights is not None:
-            self._fit_normalizer(train_X, train_weights)
-            refit = False
         history = self.network_.train(
             train_X,
             train_targets,
@@ -314,7 +274,9 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             bool(self.verbose),
             validation_data=validation,
             early_stopping=early,
-            fit_normalizer=refit,
+            # The first fit scales the inputs with the weights, as it weighs
+            # the cost: a weight equals repeated rows in both.
+            fit_normalizer=first,
             sample_weight=train_weights,
         )
         self.history_: History = history

@@ -15,7 +15,7 @@ use crate::regularizers::Regularizer;
 use crate::schedules::LearningRate;
 use crate::targets::{check_classes, one_hot};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
-use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn};
+use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::{PoisonError, RwLock};
@@ -518,11 +518,19 @@ impl PyNormalizer {
         self.current().fitted.is_some()
     }
 
-    /// Learns the statistics of `x`; a 1-D `x` is one feature.
-    fn fit(&self, py: Python<'_>, x: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
+    /// Learns the statistics of `x`, each row counted `sample_weight[i]`
+    /// times when given; a 1-D `x` is one feature.
+    #[pyo3(signature = (x, sample_weight=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArrayDyn<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<()> {
         let values = x.as_array();
+        let weights = sample_weight.as_ref().map(|w| w.as_array());
         let mut fitted = self.current();
-        in_pool(py, values.len(), || fitted.fit(as_columns(&values)?))??;
+        in_pool(py, values.len(), || fitted.fit(as_columns(&values)?, weights))??;
         self.replace(fitted);
         Ok(())
     }

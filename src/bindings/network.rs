@@ -641,7 +641,7 @@ impl PyNetwork {
                 };
                 with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
                 match fitted.as_mut() {
-                    Some(normalizer) if fit_normalizer => normalizer.fit(inputs)?,
+                    Some(normalizer) if fit_normalizer => normalizer.fit(inputs, sample_weight)?,
                     // Continuing training keeps the scaling the weights were trained under.
                     Some(normalizer) => {
                         normalizer.fitted().map_err(|_| {

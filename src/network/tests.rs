@@ -184,7 +184,7 @@ fn one_seed_gives_bit_identical_training() {
 fn a_normalizer_is_applied_to_every_batch() {
     let (inputs, _) = data();
     let mut normalizer = Normalizer::new(NormalizerKind::ZScore);
-    normalizer.fit(inputs.view()).unwrap();
+    normalizer.fit(inputs.view(), None).unwrap();
     let network: Network<f64> = Network::new(&config(
         Activation::Linear,
         Cost::MeanSquaredError,

@@ -3,7 +3,7 @@
 
 use super::workspace::Workspace;
 use super::{Network, Parameters, WeightedMean};
-use crate::error::{require_non_negative, require_positive, Error, Result};
+use crate::error::{require_non_negative, require_positive, require_sample_weights, Error, Result};
 use crate::layers::{Layer, Mode};
 use crate::memory;
 use crate::metrics::{ErrorMetric, MetricSum};
@@ -388,24 +388,7 @@ impl<T: Real> Network<T> {
     }
 
     fn check_sample_weight(&self, weights: ArrayView1<f64>, examples: usize) -> Result<()> {
-        if weights.len() != examples {
-            return Err(Error::value(
-                "sample_weight",
-                format!("expected one weight per example ({examples}), got {}", weights.len()),
-            ));
-        }
-        if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
-            return Err(Error::value(
-                "sample_weight",
-                format!("expected finite weights >= 0; example {i} has {w}"),
-            ));
-        }
-        if !(weights.sum() > 0.0 && weights.sum().is_finite()) {
-            return Err(Error::value(
-                "sample_weight",
-                "expected a positive, finite total weight (all weights are 0, or their sum overflows)",
-            ));
-        }
+        require_sample_weights(weights, examples)?;
         if let crate::costs::Cost::Custom(_) = self.cost {
             return Err(Error::value(
                 "sample_weight",
