@@ -182,6 +182,7 @@ fn training_epoch(c: &mut Criterion) {
                 early_stopping: None,
                 shuffle: true,
                 sample_weight: None,
+                validation_weight: None,
             };
             b.iter(|| {
                 let mut observer = |_: Event| ControlFlow::Continue(());

@@ -162,24 +162,24 @@ pub fn require_open_unit(argument: &str, value: f64) -> Result<f64> {
 }
 
 /// Checks per-example weights (`sample_weight` of `train` and of a
-/// normalizer's `fit`): one per example, finite, >= 0, with a positive,
-/// finite total.
-pub fn require_sample_weights(weights: ArrayView1<f64>, examples: usize) -> Result<()> {
+/// normalizer's `fit`, validation weights): one per example, finite, >= 0,
+/// with a positive, finite total; `argument` names them in errors.
+pub fn require_sample_weights(weights: ArrayView1<f64>, examples: usize, argument: &str) -> Result<()> {
     if weights.len() != examples {
         return Err(Error::value(
-            "sample_weight",
+            argument,
             format!("expected one weight per example ({examples}), got {}", weights.len()),
         ));
     }
     if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w >= 0.0)) {
         return Err(Error::value(
-            "sample_weight",
+            argument,
             format!("expected finite weights >= 0; example {i} has {w}"),
         ));
     }
     if !(weights.sum() > 0.0 && weights.sum().is_finite()) {
         return Err(Error::value(
-            "sample_weight",
+            argument,
             "expected a positive, finite total weight (all weights are 0, or their sum overflows)",
         ));
     }

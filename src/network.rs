@@ -589,20 +589,34 @@ impl<T: Real> Network<T> {
         Ok(predictions)
     }
 
-    /// The training cost (1/m) Σ C_i + Σ R(W) and, with a metric, the
-    /// metric, over already-checked examples; changes nothing.
+    /// The training cost (1/m) Σ C_i + Σ R(W) (with `weights`, checked
+    /// already, Σ w_i C_i / Σ w_i + Σ R(W)) and, with a metric, the
+    /// unweighted metric, over already-checked examples; changes nothing.
     fn evaluate_checked<I: Input>(
         &self,
         inputs: ArrayView2<I>,
         targets: Targets,
+        weights: Option<ArrayView1<f64>>,
         normalizer: Option<&Normalizer>,
         metric: Option<&ErrorMetric>,
     ) -> Result<(f64, Option<f64>)> {
-        let mut cost = WeightedMean::new(inputs.nrows() as f64);
+        let total_weight = weights.map_or(inputs.nrows() as f64, |weights| weights.sum());
+        let mut cost = WeightedMean::new(total_weight);
         let mut metric_sum = MetricSum::default();
+        let mut chunk_weights = Vec::new();
         self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
             let rows = range.len();
-            cost.add(self.batch_cost(workspace, rows)?, rows as f64);
+            match weights {
+                Some(weights) => {
+                    chunk_weights.clear();
+                    chunk_weights.extend(weights.slice(s![range]).iter());
+                    let predictions = workspace.output(rows);
+                    let targets = workspace.targets.slice(s![..rows, ..]);
+                    let chunk_cost = self.cost.weighted_mean(predictions, targets, &chunk_weights)?;
+                    cost.add(chunk_cost, chunk_weights.iter().sum());
+                }
+                None => cost.add(self.batch_cost(workspace, rows)?, rows as f64),
+            }
             if let Some(metric) = metric {
                 metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
             }
@@ -619,7 +633,7 @@ impl<T: Real> Network<T> {
         normalizer: Option<&Normalizer>,
     ) -> Result<f64> {
         self.check_examples(inputs, targets, "inputs", "targets", None)?;
-        let cost = self.evaluate_checked(inputs, targets, normalizer, None)?.0;
+        let cost = self.evaluate_checked(inputs, targets, None, normalizer, None)?.0;
         if !cost.is_finite() {
             return Err(Error::value(
                 "targets",

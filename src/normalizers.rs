@@ -86,7 +86,7 @@ impl Normalizer {
         let Some(weights) = weights else {
             return self.fit_rows(x);
         };
-        require_sample_weights(weights, x.nrows())?;
+        require_sample_weights(weights, x.nrows(), "sample_weight")?;
         if weights.iter().all(|&w| w == weights[0]) {
             return self.fit_rows(x);
         }

@@ -238,6 +238,7 @@ def test_early_stopping_splits_the_weights_with_the_rows(estimator, monkeypatch)
 
     def spy(self, inputs, targets, *args, **kwargs):
         seen["rows"], seen["weights"] = inputs[:, 0].astype(int), kwargs["sample_weight"]
+        seen["validation"] = kwargs["validation_data"]
         return train(self, inputs, targets, *args, **kwargs)
 
     monkeypatch.setattr(NeuralNetwork, "train", spy)
@@ -245,6 +246,11 @@ def test_early_stopping_splits_the_weights_with_the_rows(estimator, monkeypatch)
     model.fit(X, y, sample_weight=weights)
     assert len(seen["rows"]) == 240
     np.testing.assert_array_equal(seen["weights"], weights[seen["rows"]])
+    # The held-out rows carry their own weights into the validation cost.
+    val_X, _, val_weights = seen["validation"]
+    held_out = val_X[:, 0].astype(int)
+    assert len(held_out) == 60 and not set(held_out) & set(seen["rows"])
+    np.testing.assert_array_equal(val_weights, weights[held_out])
 
 
 def test_partial_fit_takes_sample_weight_and_refuses_balanced():

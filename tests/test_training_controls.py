@@ -432,7 +432,62 @@ def test_sample_weight_follows_validation_split(regression):
     x, y = regression
     weights = np.linspace(0.5, 2.0, len(x))
     split = regressor(GradientDescent(0.1))
-    split.train(x, y, 2, 4, verbose=False, validation_split=0.25, sample_weight=weights)
+    history = split.train(x, y, 2, 4, verbose=False, validation_split=0.25, sample_weight=weights)
     by_hand = regressor(GradientDescent(0.1))
-    by_hand.train(x[:18], y[:18], 2, 4, verbose=False, validation_data=(x[18:], y[18:]), sample_weight=weights[:18])
+    by_hand_history = by_hand.train(
+        x[:18], y[:18], 2, 4, verbose=False, validation_data=(x[18:], y[18:], weights[18:]), sample_weight=weights[:18]
+    )
     assert_parameters_identical(split.get_parameters(), by_hand.get_parameters())
+    assert history.to_dict() == by_hand_history.to_dict()
+    with pytest.raises(ValueError, match="^sample_weight: .*23"):
+        regressor(GradientDescent(0.1)).train(x, y, 1, 4, verbose=False, validation_split=0.25, sample_weight=weights[1:])
+
+
+def test_weighted_validation_cost_is_the_cost_of_repeated_rows(regression):
+    """Keras's validation_data=(x, y, w): the validation cost weighs each
+    example by w (an integer weight repeats it); the metric is unweighted."""
+    x, y = regression
+    train_x, train_y, val_x, val_y = x[:16], y[:16], x[16:], y[16:]
+    weights = np.array([2.0, 0.0, 1.0, 3.0, 1.0, 1.0, 0.0, 2.0])
+    repeated = np.repeat(np.arange(8), weights.astype(int))
+    weighted = regressor(GradientDescent(0.1))
+    history = weighted.train(train_x, train_y, 2, 4, verbose=False, validation_data=(val_x, val_y, weights))
+    plain = regressor(GradientDescent(0.1))
+    plain_history = plain.train(train_x, train_y, 2, 4, verbose=False, validation_data=(val_x, val_y))
+    assert_parameters_identical(weighted.get_parameters(), plain.get_parameters())
+    for record, plain_record in zip(history, plain_history, strict=True):
+        assert record.cost == plain_record.cost
+        assert record.val_cost != plain_record.val_cost
+    assert history[-1].val_cost == pytest.approx(weighted.compute_cost(val_x[repeated], val_y[repeated]), rel=1e-13)
+    # None as the third element is no weights.
+    again = regressor(GradientDescent(0.1))
+    none_history = again.train(train_x, train_y, 2, 4, verbose=False, validation_data=(val_x, val_y, None))
+    assert none_history.to_dict() == plain_history.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.ones(7), "one weight per example"),
+        (np.ones((8, 1)), "shape"),
+        (np.r_[-1.0, np.ones(7)], "example 0"),
+        (np.zeros(8), "total weight"),
+    ],
+)
+def test_bad_validation_weights_are_refused_naming_validation_data(regression, weights, message):
+    x, y = regression
+    network = regressor(Adam(0.01, 0.9, 0.999))
+    before, step = snapshot(network), network.step
+    with pytest.raises(ValueError, match=f"^validation_data: .*{message}"):
+        network.train(x[:16], y[:16], 1, 8, verbose=False, validation_data=(x[16:], y[16:], weights))
+    assert_unchanged(network, before)
+    assert network.step == step
+
+
+def test_validation_weights_need_a_built_in_cost(regression):
+    x, y = regression
+    network = NeuralNetwork(
+        InputLayer(4, None), [], DenseOutputLayer(2, Linear(), None, HalfSquares()), GradientDescent(0.1)
+    )
+    with pytest.raises(ValueError, match="^validation_data: .*custom cost_func"):
+        network.train(x[:16], y[:16], 1, 8, verbose=False, validation_data=(x[16:], y[16:], np.ones(8)))

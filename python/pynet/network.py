@@ -333,7 +333,7 @@ class NeuralNetwork:
         mini_batch_size: int,
         verbose: bool = True,
         *,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: tuple[Any, ...] | None = None,
         early_stopping: EarlyStopping | None = None,
         fit_normalizer: bool | None = None,
         shuffle: bool = True,
@@ -363,7 +363,11 @@ class NeuralNetwork:
             mini_batch_size: examples per update, > 0.
             verbose: show progress (in place on a terminal, one line per
                 epoch otherwise) and a summary.
-            validation_data: ``(inputs, targets)`` evaluated after every epoch.
+            validation_data: ``(inputs, targets)`` evaluated after every
+                epoch, or ``(inputs, targets, sample_weight)`` (Keras's
+                form): the validation cost is then the weighted mean
+                ``Σ w_i C_i / Σ w_i`` plus the penalties; the validation
+                metric stays unweighted, as Keras's ``metrics``.
             early_stopping: an ``EarlyStopping`` rule.
             fit_normalizer: ``None`` (default) fits the normalizer only when
                 it is not fitted yet; ``True`` re-fits it on ``inputs``;
@@ -375,7 +379,8 @@ class NeuralNetwork:
             validation_split: a fraction in ``[0, 1)``: the last
                 ``validation_split`` of the examples (taken before any
                 shuffling, as Keras does) become ``validation_data`` and are
-                not trained on. 0 (default) keeps them all.
+                not trained on (with ``sample_weight``, their weights weigh
+                the validation cost). 0 (default) keeps them all.
             callbacks: ``Callback`` objects (``pynet.callbacks``) told
                 about every epoch, between which the network is free to
                 use; see ``Callback`` for the order of the calls. With
@@ -387,7 +392,8 @@ class NeuralNetwork:
                 fitted by this call is fitted with the same weights
                 (``Normalizer.fit(X, sample_weight)``); one of your own is
                 fitted on the rows without them. The epoch's ``cost`` is
-                weighted the same way; metrics and validation are not.
+                weighted the same way; metrics are not, and validation is
+                weighted by its own weights (see ``validation_data``).
                 Needs a built-in cost function. ``None`` weighs all equally.
 
         Returns:
@@ -405,17 +411,28 @@ class NeuralNetwork:
         instance(early_stopping, EarlyStopping, "early_stopping", optional=True)
         callback_list = _callbacks(callbacks)
         inputs = self._as_examples(inputs)
+        weights = None if sample_weight is None else sample_weights(sample_weight)
         if validation_split != 0:
+            examples = len(inputs)
             inputs, targets, validation_data = self._split(inputs, targets, validation_split, validation_data)
-            if sample_weight is not None:
-                sample_weight = float_array(sample_weight, "sample_weight")[: len(inputs)]
+            if weights is not None:
+                if len(weights) != examples:
+                    raise ValueError(
+                        f"sample_weight: expected one weight per example ({examples}), got {len(weights)}"
+                    )
+                # As Keras: the split's weights weigh its validation cost.
+                weights, validation_data = weights[: len(inputs)], (*validation_data, weights[len(inputs) :])
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False. Received: shuffle={shuffle!r}")
         if validation_data is not None and (
-            not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
+            not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3)
         ):
-            raise TypeError("validation_data: expected a pair (inputs, targets)")
-        weights = None if sample_weight is None else sample_weights(sample_weight)
+            raise TypeError("validation_data: expected (inputs, targets) or (inputs, targets, sample_weight)")
+        validation_weights = (
+            sample_weights(validation_data[2], "validation_data")
+            if validation_data is not None and len(validation_data) == 3 and validation_data[2] is not None
+            else None
+        )
         if early_stopping is not None and callback_list:
             callback_list.append(early_stopping)
         for callback in callback_list:
@@ -473,6 +490,7 @@ class NeuralNetwork:
                     progress,
                     bool(shuffle),
                     weights,
+                    validation_weights,
                 )
                 if callback_list:
                     records, stopped_early, restored_epoch, pending = run.epoch_by_epoch(epochs, callback_list)
@@ -846,6 +864,7 @@ class _EngineRun:
         progress: Progress | None,
         shuffle: bool,
         sample_weight: Any,
+        validation_weight: Any,
     ) -> None:
         self.network = network
         self.inputs = inputs
@@ -856,6 +875,7 @@ class _EngineRun:
         self.progress = progress
         self.shuffle = shuffle
         self.sample_weight = sample_weight
+        self.validation_weight = validation_weight
 
     def _train(
         self,
@@ -882,6 +902,7 @@ class _EngineRun:
             on_epoch,
             self.shuffle,
             self.sample_weight,
+            self.validation_weight,
         )
 
     def all_epochs(

@@ -253,14 +253,17 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             arrays = [X, targets] if sample_weight is None else [X, targets, sample_weight]
             parts = train_test_split(*arrays, test_size=fraction, random_state=rng, stratify=stratify)
             train_X, val_X, train_targets, val_targets = parts[:4]
+            val_weights = None
             if sample_weight is not None:
-                train_weights = parts[4]
+                train_weights, val_weights = parts[4], parts[5]
                 if not np.any(train_weights > 0):
                     raise ValueError(
                         "sample_weight: every weight in the training part of the early-stopping split is zero; "
                         "use more non-zero weights, a smaller validation_fraction or another random_state"
                     )
-            validation = (val_X, val_targets)
+            # The held-out part is weighed by its weights, as scikit-learn's
+            # MLP weighs its validation score.
+            validation = (val_X, val_targets, val_weights)
             early = EarlyStopping(patience=patience, min_delta=tol, restore_best=True)
         if train_weights is not None and np.all(train_weights == train_weights[0]):
             # Equal weights give every mini-batch the plain mean: leaving them

@@ -580,7 +580,7 @@ impl PyNetwork {
     }
 
     /// Trains with the GIL released; see `NeuralNetwork.train`.
-    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None, shuffle=true, sample_weight=None))]
+    #[pyo3(signature = (inputs, targets, epochs, mini_batch_size, normalizer=None, fit_normalizer=false, metric=None, validation=None, early_stopping=None, on_batch=None, on_epoch=None, shuffle=true, sample_weight=None, validation_weight=None))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
         &self,
@@ -598,8 +598,10 @@ impl PyNetwork {
         on_epoch: Option<Py<PyAny>>,
         shuffle: bool,
         sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+        validation_weight: Option<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<TrainOutcome> {
         let sample_weight = sample_weight.as_ref().map(|w| w.as_array());
+        let validation_weight = validation_weight.as_ref().map(|w| w.as_array());
         let targets = targets.as_array();
         let targets = as_targets(&targets, "targets")?;
         let metric = metric.map(|m| self.resolver().metric(&m));
@@ -638,6 +640,7 @@ impl PyNetwork {
                     early_stopping,
                     shuffle,
                     sample_weight,
+                    validation_weight,
                 };
                 with_engine!(&*engine, network => network.check_training(inputs, targets, &options))?;
                 match fitted.as_mut() {

@@ -54,6 +54,7 @@ fn options(epochs: usize, mini_batch_size: usize) -> TrainOptions<'static> {
         early_stopping: None,
         shuffle: true,
         sample_weight: None,
+        validation_weight: None,
     }
 }
 

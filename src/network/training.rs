@@ -260,6 +260,10 @@ pub struct TrainOptions<'a, I = f64> {
     /// finite, at least 0, one per example and not all 0. Each batch's cost
     /// is Σ w_i C_i / Σ w_i, so a weight of 2 counts an example twice.
     pub sample_weight: Option<ArrayView1<'a, f64>>,
+    /// Per-example weights of the validation examples (checked as
+    /// `sample_weight`): the validation cost is then Σ w_i C_i / Σ w_i, as
+    /// Keras weighs `validation_data=(x, y, w)`; the metric is unweighted.
+    pub validation_weight: Option<ArrayView1<'a, f64>>,
 }
 
 /// One epoch of history. `cost` and `metric` are averaged over the epoch's
@@ -384,14 +388,29 @@ impl<T: Real> Network<T> {
         if let Some(weights) = options.sample_weight {
             self.check_sample_weight(weights, inputs.nrows())?;
         }
+        if let Some(weights) = options.validation_weight {
+            let Some((validation_inputs, _)) = options.validation else {
+                return Err(Error::value(
+                    "validation_data",
+                    "validation weights were given without validation inputs and targets",
+                ));
+            };
+            require_sample_weights(weights, validation_inputs.nrows(), "validation_data")?;
+            self.check_weighted_cost("validation_data")?;
+        }
         Ok(())
     }
 
     fn check_sample_weight(&self, weights: ArrayView1<f64>, examples: usize) -> Result<()> {
-        require_sample_weights(weights, examples)?;
+        require_sample_weights(weights, examples, "sample_weight")?;
+        self.check_weighted_cost("sample_weight")
+    }
+
+    /// Weights need a built-in cost: a custom one averages its batch itself.
+    fn check_weighted_cost(&self, argument: &str) -> Result<()> {
         if let crate::costs::Cost::Custom(_) = self.cost {
             return Err(Error::value(
-                "sample_weight",
+                argument,
                 "a custom cost_func computes its own mean over the batch, so examples cannot be weighted; \
                  use a built-in cost",
             ));
@@ -497,6 +516,7 @@ impl<T: Real> Network<T> {
                     .evaluate_checked(
                         validation_inputs,
                         validation_targets,
+                        options.validation_weight,
                         options.normalizer,
                         options.metric,
                     )
