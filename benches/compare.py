@@ -796,14 +796,23 @@ def machine_facts(contenders: list[Contender]) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     cpu = platform.processor() or "?"
     flags: set[str] = set()
+    # A virtual machine's model name can be as vague as "AMD EPYC": the
+    # family and model numbers tell a Zen 3 (family 25) from a Zen 5 (26).
+    identity: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu in ("?", "", platform.machine()):
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "model name" and cpu in ("?", "", platform.machine()):
+                cpu = value
+            if key in ("vendor_id", "cpu family", "model", "stepping", "cache size") and key not in identity:
+                identity[key] = value
+            if key == "flags" and not flags:
+                flags = set(value.split())
     except OSError:
         pass
+    if identity:
+        cpu += " (" + ", ".join(f"{key} {value}" for key, value in identity.items()) + ")"
     facts["cpu"] = cpu
     facts["simd"] = " ".join(f for f in ("avx2", "fma", "avx512f", "avx512_bf16") if f in flags) or "?"
     facts["logical_cpus"] = os.cpu_count()
