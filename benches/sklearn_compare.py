@@ -34,6 +34,7 @@ import time
 import warnings
 
 import numpy as np
+from compare import machine_facts  # beside this file
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedShuffleSplit
@@ -136,6 +137,8 @@ def main() -> None:
     parser.add_argument("--grid-epochs", type=int, default=30)
     args = parser.parse_args()
     print(f"epochs={args.epochs}, splits={args.splits}, 100 ReLU units, Adam, batch 32")
+    facts = machine_facts([])
+    print(f"machine: {facts['cpu']}, SIMD {facts['simd']}, {facts['usable_cpus']} usable CPUs")
     print(f"load average at the start (1, 5, 15 min): {os.getloadavg()}")
     print("scores: mean ± std over the splits; fit times: medians over the splits\n")
     print("| data set | score | pynet | pynet fit (s) | scikit-learn | scikit-learn fit (s) | speed-up |")
