@@ -12,6 +12,7 @@ use pynet::layers::LayerSpec;
 use pynet::linalg::{gemm, gemm_flops};
 use pynet::network::{Event, Network, NetworkConfig, TrainOptions};
 use pynet::optimizers::{Optimizer, Penalty, Rule, DEFAULT_EPSILON};
+use pynet::real::Real;
 use pynet::regularizers::Regularizer;
 use pynet::targets::Targets;
 use rand::{Rng, SeedableRng};
@@ -63,23 +64,28 @@ fn seed_network() -> Network<f64> {
     Network::new(&config).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The three products of the hidden layer: forward, weight gradient, and the
-/// (cheap) input gradient is skipped for the first layer.
+/// The products of the hidden layer: forward and weight gradient (the
+/// input gradient is skipped for the first layer), in both precisions.
 fn matrix_products(c: &mut Criterion) {
+    products::<f64>(c, "gemm");
+    products::<f32>(c, "gemm float32");
+}
+
+fn products<T: Real>(c: &mut Criterion, name: &str) {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let weights = random_matrix(HIDDEN, INPUTS, &mut rng);
-    let mut group = c.benchmark_group("gemm");
+    let weights = random_matrix(HIDDEN, INPUTS, &mut rng).mapv(T::lit);
+    let mut group = c.benchmark_group(name);
     for batch in [32, 256, 4096] {
-        let inputs = random_matrix(batch, INPUTS, &mut rng);
-        let grad_z = random_matrix(batch, HIDDEN, &mut rng);
-        let mut z = Array2::zeros((batch, HIDDEN));
-        let mut grad_w = Array2::zeros((HIDDEN, INPUTS));
+        let inputs = random_matrix(batch, INPUTS, &mut rng).mapv(T::lit);
+        let grad_z = random_matrix(batch, HIDDEN, &mut rng).mapv(T::lit);
+        let mut z = Array2::<T>::zeros((batch, HIDDEN));
+        let mut grad_w = Array2::<T>::zeros((HIDDEN, INPUTS));
         group.throughput(Throughput::Elements(gemm_flops(batch, INPUTS, HIDDEN) as u64));
         group.bench_with_input(BenchmarkId::new("forward X·Wt", batch), &batch, |b, _| {
-            b.iter(|| gemm(1.0, inputs.view(), weights.t(), 0.0, &mut z.view_mut()))
+            b.iter(|| gemm(T::one(), inputs.view(), weights.t(), T::zero(), &mut z.view_mut()))
         });
         group.bench_with_input(BenchmarkId::new("weight gradient dZt·X", batch), &batch, |b, _| {
-            b.iter(|| gemm(1.0, grad_z.t(), inputs.view(), 0.0, &mut grad_w.view_mut()))
+            b.iter(|| gemm(T::one(), grad_z.t(), inputs.view(), T::zero(), &mut grad_w.view_mut()))
         });
     }
     group.finish();
