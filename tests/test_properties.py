@@ -631,6 +631,23 @@ DTYPE_CHOICES = [
 ]
 
 
+def _validation_weights_verdict(weights: Any, x_val: Any) -> str:
+    """The third element of validation_data: None, or one weight per
+    validation example, finite, >= 0, with a positive finite total."""
+    if weights is None:
+        return "ok"
+    array = weights.array if isinstance(weights, S.ArrayArg) else np.asarray(weights)
+    rows = x_val.array.shape[0] if isinstance(x_val, S.ArrayArg) and x_val.array is not None else None
+    if array is not None and array.dtype.kind not in "biuf":
+        return "kind"
+    if array is None or array.ndim != 1 or len(array) != rows:
+        return "range"
+    values = array.astype(np.float64)
+    with np.errstate(over="ignore"):
+        total = values.sum()
+    return "ok" if np.all(np.isfinite(values)) and np.all(values >= 0) and 0 < total < np.inf else "range"
+
+
 def _dtype_verdict(dtype: Any) -> str:
     try:
         name = np.dtype(dtype).name
@@ -1054,7 +1071,7 @@ def test_train(values, spec, vary, data):
         else:
             targets = data.draw(valid_targets(spec, rows), label="targets")
     if vary == "validation_data":
-        form = data.draw(st.sampled_from(["tuple", "list", "bad-inputs", "bad-targets", "single", "triple", "string", "array"]))
+        form = data.draw(st.sampled_from(["tuple", "list", "bad-inputs", "bad-targets", "single", "triple", "weighted", "quadruple", "string", "array"]))
         rows = data.draw(st.integers(1, 4), label="validation rows")
         x_val = data.draw(valid_inputs(spec, rows))
         y_val = data.draw(valid_targets(spec, rows))
@@ -1066,6 +1083,12 @@ def test_train(values, spec, vary, data):
         validation = {
             "tuple": (x_val, y_val), "list": [x_val, y_val], "bad-inputs": (x_val, y_val), "bad-targets": (x_val, y_val),
             "single": (x_val,), "triple": (x_val, y_val, y_val), "string": "xy", "array": x_val,
+            "weighted": (x_val, y_val, data.draw(st.one_of(
+                st.none(),
+                st.lists(st.floats(0, 10), min_size=rows, max_size=rows).map(np.array),
+                st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=5).map(np.array),
+            ), label="validation weights")),
+            "quadruple": (x_val, y_val, None, None),
         }[form]
     early_stopping = None
     if vary == "early_stopping":
@@ -1106,10 +1129,14 @@ def test_train(values, spec, vary, data):
         if verdict != "ok":
             problems[name] = "kind" if verdict == "kind" else "range"
     if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        if not isinstance(validation, (tuple, list)) or len(validation) not in (2, 3):
             problems["validation_data"] = "kind"
+        elif len(validation) == 3 and _validation_weights_verdict(validation[2], validation[0]) != "ok":
+            # (inputs, targets, sample_weight) as Keras: weights that are not
+            # one finite value >= 0 per example with a positive total.
+            problems["validation_data"] = _validation_weights_verdict(validation[2], validation[0])
         else:
-            x_val, y_val = validation
+            x_val, y_val = validation[:2]
             if not (inputs_valid(spec, x_val) and targets_valid(spec, y_val, None, with_metric=spec.has_metric)) or x_val.array.shape[0] != y_val.array.shape[0]:
                 bad = x_val if not inputs_valid(spec, x_val) else y_val
                 problems["validation_data"] = bad
