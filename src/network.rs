@@ -438,9 +438,15 @@ impl<T: Real> Network<T> {
     /// (1/m) Σ_i C_i over the batch just forwarded, or Σ_i w_i C_i / Σ_i w_i
     /// when the workspace holds the batch's sample weights.
     fn batch_cost(&self, workspace: &Workspace<T>, rows: usize) -> Result<f64> {
+        self.weighted_batch_cost(workspace, rows, workspace.weights(rows))
+    }
+
+    /// (1/m) Σ_i C_i over the batch just forwarded, or Σ_i w_i C_i / Σ_i w_i
+    /// with the given weights of its rows.
+    fn weighted_batch_cost(&self, workspace: &Workspace<T>, rows: usize, weights: Option<&[f64]>) -> Result<f64> {
         let predictions = workspace.output(rows);
         let targets = workspace.targets.slice(s![..rows, ..]);
-        match workspace.weights(rows) {
+        match weights {
             Some(weights) => self.cost.weighted_mean(predictions, targets, weights),
             None => self.cost.mean(predictions, targets),
         }
@@ -606,17 +612,13 @@ impl<T: Real> Network<T> {
         let mut chunk_weights = Vec::new();
         self.forward_in_chunks(inputs, Some(targets), normalizer, |range, workspace| {
             let rows = range.len();
-            match weights {
-                Some(weights) => {
-                    chunk_weights.clear();
-                    chunk_weights.extend(weights.slice(s![range]).iter());
-                    let predictions = workspace.output(rows);
-                    let targets = workspace.targets.slice(s![..rows, ..]);
-                    let chunk_cost = self.cost.weighted_mean(predictions, targets, &chunk_weights)?;
-                    cost.add(chunk_cost, chunk_weights.iter().sum());
-                }
-                None => cost.add(self.batch_cost(workspace, rows)?, rows as f64),
-            }
+            let chunk = weights.map(|weights| {
+                chunk_weights.clear();
+                chunk_weights.extend(weights.slice(s![range]).iter());
+                chunk_weights.as_slice()
+            });
+            let chunk_weight = chunk.map_or(rows as f64, |chunk| chunk.iter().sum());
+            cost.add(self.weighted_batch_cost(workspace, rows, chunk)?, chunk_weight);
             if let Some(metric) = metric {
                 metric_sum.add(metric.accumulate(workspace.output(rows), workspace.targets.slice(s![..rows, ..]))?);
             }

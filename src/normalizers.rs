@@ -87,9 +87,6 @@ impl Normalizer {
             return self.fit_rows(x);
         };
         require_sample_weights(weights, x.nrows(), "sample_weight")?;
-        if weights.iter().all(|&w| w == weights[0]) {
-            return self.fit_rows(x);
-        }
         // Rows of weight 0 are absent from the repeated data; the others
         // are copied only when some are absent.
         let present: Vec<usize> = (0..x.nrows()).filter(|&i| weights[i] > 0.0).collect();
