@@ -253,6 +253,15 @@ def test_early_stopping_splits_the_weights_with_the_rows(estimator, monkeypatch)
     np.testing.assert_array_equal(val_weights, weights[held_out])
 
 
+def test_an_early_stopping_split_with_a_part_of_zero_weights_is_a_clear_error():
+    X, y = blobs()
+    weights = np.zeros(len(y))
+    weights[:3] = 1.0  # with random_state=0 all three rows are trained on
+    model = NeuralNetworkClassifier((4,), epochs=1, early_stopping=True, random_state=0)
+    with pytest.raises(ValueError, match="^sample_weight: every weight in the held-out part"):
+        model.fit(X, y, sample_weight=weights)
+
+
 def test_partial_fit_takes_sample_weight_and_refuses_balanced():
     X, y = blobs()
     weights = np.r_[np.zeros(100), np.ones(200)]

@@ -106,6 +106,12 @@ def _real(value: Any, name: str, low: float, high: float, *, low_open: bool, hig
     return number
 
 
+def _unless_equal(weights: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+    """None for equal weights: they give every mean its plain value, and
+    leaving them out trains bit for bit as without weights."""
+    return None if weights is None or np.all(weights == weights[0]) else weights
+
+
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer. Received: {name}={value!r}")
@@ -256,19 +262,17 @@ class _BaseNeuralNetwork(BaseEstimator):  # type: ignore[misc]
             val_weights = None
             if sample_weight is not None:
                 train_weights, val_weights = parts[4], parts[5]
-                if not np.any(train_weights > 0):
-                    raise ValueError(
-                        "sample_weight: every weight in the training part of the early-stopping split is zero; "
-                        "use more non-zero weights, a smaller validation_fraction or another random_state"
-                    )
+                for part, weights in (("training", train_weights), ("held-out", val_weights)):
+                    if not np.any(weights > 0):
+                        raise ValueError(
+                            f"sample_weight: every weight in the {part} part of the early-stopping split is zero; "
+                            "use more non-zero weights, a smaller validation_fraction or another random_state"
+                        )
             # The held-out part is weighed by its weights, as scikit-learn's
             # MLP weighs its validation score.
-            validation = (val_X, val_targets, val_weights)
+            validation = (val_X, val_targets, _unless_equal(val_weights))
             early = EarlyStopping(patience=patience, min_delta=tol, restore_best=True)
-        if train_weights is not None and np.all(train_weights == train_weights[0]):
-            # Equal weights give every mini-batch the plain mean: leaving them
-            # out trains bit for bit as without weights.
-            train_weights = None
+        train_weights = _unless_equal(train_weights)
         history = self.network_.train(
             train_X,
             train_targets,
