@@ -714,22 +714,23 @@ def run(args: argparse.Namespace, data: Data, contenders: list[Contender], log: 
             time.sleep(SETTLE_SECONDS)
             probabilities: list[np.ndarray] = []
             predict_seconds = _timed(lambda: probabilities.append(trained.predict()))
-            after_numpy = []
+            after_numpy = None
             if contender.name == "pynet":
                 # Issue 16: the same prediction right after a NumPy product,
                 # whose BLAS threads may still be spinning for the cores.
                 ceiling.numpy_product(dtype)
-                after_numpy.append(_timed(trained.predict))
+                after_numpy = _timed(trained.predict)
         except Exception as error:  # a broken contender must not stop the others
             message = f"{type(error).__name__}: {error}"
             log(f"  {contender.name} {dtype} batch {batch}: FAILED: {message}")
             return [Record(repetition, "epoch", contender.name, dtype, batch, None, error=message)]
         score = accuracy(probabilities[0], data.test_labels)
+        after = (
+            [] if after_numpy is None
+            else [Record(repetition, "predict_after_numpy", contender.name, dtype, batch, after_numpy, seed=repetition)]
+        )  # fmt: skip
         return [
-            *(
-                Record(repetition, "predict_after_numpy", contender.name, dtype, batch, seconds, seed=repetition)
-                for seconds in after_numpy
-            ),
+            *after,
             Record(
                 repetition, "epoch", contender.name, dtype, batch, trained.seconds,
                 trained.measured_seconds, trained.examples_timed, score,
